@@ -1,0 +1,2 @@
+// danmuctl: the operator's command line for a danmu-ha deployment.
+int main() { return 0; }

@@ -1,0 +1,123 @@
+#include "cmd/danmud/daemon.h"
+
+#include "cmd/danmud/parts.h"
+#include "core/log.h"
+#include "monitoring/process_metrics.h"
+
+namespace danmu::cmd {
+
+using core::Code;
+using core::Status;
+
+core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  d->parts_ = std::make_unique<Parts>();
+  Parts& p = *d->parts_;
+  p.config = std::move(config);
+  const core::Config& c = p.config;
+
+  if (!c.admin.token_file.empty()) {
+    auto token = core::ReadSecretFile(c.admin.token_file);
+    if (!token.ok()) return Status(Code::kInvalidArgument, "config key 'admin.token_file': " + token.status().message());
+    p.admin_token = *token;
+  }
+  std::string cursor_secret;
+  if (c.Runs("frontend")) {
+    if (c.cursor.secret_file.empty()) return Status(Code::kInvalidArgument, "config key 'cursor.secret_file': is required with the frontend component");
+    auto secret = core::ReadSecretFile(c.cursor.secret_file);
+    if (!secret.ok()) return Status(Code::kInvalidArgument, "config key 'cursor.secret_file': " + secret.status().message());
+    cursor_secret = *secret;
+  }
+
+  p.registry = std::make_shared<prometheus::Registry>();
+  p.process_collector = monitoring::MakeProcessCollector();
+  p.metrics = std::make_unique<core::Metrics>(p.registry, c.room);
+  monitoring::RegisterBuildInfo(*p.registry, c.room, core::RoleName(c.role));
+
+  // Runtime role and epoch survive restarts; the config gives the first ones.
+  std::string state_file = c.run_dir + "/room-" + c.room + ".state";
+  core::Role role = c.role;
+  int64_t epoch = 1;
+  replication::LoadRoomState(state_file, &role, &epoch);
+  p.state = std::make_unique<replication::RoomState>(c.room, state_file, role, epoch);
+  p.state->AttachMetrics(p.metrics.get());
+
+  auto producer = core::KafkaProducer::Create(c.kafka, p.metrics.get());
+  if (!producer.ok()) return producer.status();
+  p.producer = std::move(*producer);
+  p.kafka_route = std::make_unique<core::KafkaWriteRoute>(p.producer.get());
+  p.forward_route = std::make_unique<core::ForwardWriteRoute>(core::SplitList(c.peer.admin_url), p.admin_token,
+                                                              c.kafka.produce_timeout_ms + 2000, p.metrics.get());
+  p.write_route = std::make_unique<replication::RoleWriteRoute>(p.state.get(), p.kafka_route.get(), p.forward_route.get());
+
+  if (c.Runs("frontend")) {
+    p.cache = std::make_unique<core::RoomCache>(
+        c.cache, c.poll, std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
+        std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()), *p.clock, p.metrics.get());
+    core::FrontendHooks hooks;
+    replication::RoomState* state = p.state.get();
+    hooks.accepting_writes = [state] { return state->accepting_writes(); };
+    p.frontend = std::make_unique<core::Frontend>(
+        c, p.write_route.get(), p.cache.get(), std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
+        core::CursorCodec(cursor_secret), p.admin_token, *p.clock, p.metrics.get(), std::move(hooks));
+  }
+  if (c.Runs("processor")) {
+    core::ProcessorHooks hooks;
+    replication::RoomState* state = p.state.get();
+    hooks.active = [state] { return state->is_primary(); };
+    hooks.epoch = [state] { return state->epoch(); };
+    p.processor = std::make_unique<core::Processor>(c, std::move(hooks), *p.clock, p.metrics.get());
+  }
+  {
+    replication::RoomState* state = p.state.get();
+    p.heartbeat = std::make_unique<replication::HeartbeatTracker>(
+        c.redis, [state] { return state->is_primary(); }, [state] { return state->epoch(); }, *p.clock,
+        p.metrics.get(), c.room);
+  }
+
+  p.admin = std::make_unique<core::AdminRouter>(p.admin_token, p.metrics.get());
+  RegisterAdminRoutes(p);
+  core::AdminRouter* admin = p.admin.get();
+  p.admin_server = std::make_unique<core::HttpServer>(
+      c.http, c.http.admin_port, "admin", [admin](const core::HttpRequest& r) { return admin->Handle(r); },
+      core::Frontend::RouteLabel, p.metrics.get());
+  if (p.frontend) {
+    core::Frontend* fe = p.frontend.get();
+    p.public_server = std::make_unique<core::HttpServer>(
+        c.http, c.http.public_port, "public", [fe](const core::HttpRequest& r) { return fe->Handle(r); },
+        core::Frontend::RouteLabel, p.metrics.get());
+  }
+  return d;
+}
+
+Daemon::~Daemon() { Stop(); }
+
+Status Daemon::Start() {
+  Parts& p = *parts_;
+  if (p.cache) p.cache->Start();
+  if (p.frontend) p.frontend->Start();
+  if (p.processor) p.processor->Start();
+  p.heartbeat->Start();
+  p.admin_server->Start();
+  if (p.public_server) p.public_server->Start();
+  core::LogWarn("danmud_started", {{"room", p.config.room}, {"role", core::RoleName(p.state->role())},
+                                   {"epoch", std::to_string(p.state->epoch())},
+                                   {"public_port", std::to_string(p.config.http.public_port)},
+                                   {"admin_port", std::to_string(p.config.http.admin_port)}});
+  return Status::Ok();
+}
+
+void Daemon::Stop() {
+  if (!parts_) return;
+  Parts& p = *parts_;
+  // Stop taking requests first, then the writers, then the readers.
+  if (p.public_server) p.public_server->Stop();
+  if (p.frontend) p.frontend->Stop();
+  if (p.processor) p.processor->Stop();
+  if (p.heartbeat) p.heartbeat->Stop();
+  if (p.cache) p.cache->Stop();
+  if (p.admin_server) p.admin_server->Stop();
+  parts_.reset();
+}
+
+}  // namespace danmu::cmd

@@ -1,0 +1,45 @@
+#pragma once
+// The components of a running danmud (private to cmd/danmud).
+#include <memory>
+
+#include "cmd/danmud/daemon.h"
+#include "core/admin_router.h"
+#include "core/clock.h"
+#include "core/frontend.h"
+#include "core/http_server.h"
+#include "core/kafka_producer.h"
+#include "core/metrics.h"
+#include "core/processor.h"
+#include "core/room_cache.h"
+#include "core/write_route.h"
+#include "replication/heartbeat.h"
+#include "replication/role_write_route.h"
+#include "replication/room_state.h"
+
+namespace danmu::cmd {
+
+struct Daemon::Parts {
+  core::Config config;
+  const core::Clock* clock = &core::SystemClock::Instance();
+  std::string admin_token;
+  std::shared_ptr<prometheus::Registry> registry;
+  std::shared_ptr<prometheus::Collectable> process_collector;
+  std::unique_ptr<core::Metrics> metrics;
+  std::unique_ptr<replication::RoomState> state;
+  std::unique_ptr<core::KafkaProducer> producer;
+  std::unique_ptr<core::KafkaWriteRoute> kafka_route;
+  std::unique_ptr<core::ForwardWriteRoute> forward_route;
+  std::unique_ptr<replication::RoleWriteRoute> write_route;
+  std::unique_ptr<core::RoomCache> cache;
+  std::unique_ptr<core::Frontend> frontend;
+  std::unique_ptr<core::Processor> processor;
+  std::unique_ptr<replication::HeartbeatTracker> heartbeat;
+  std::unique_ptr<core::AdminRouter> admin;
+  std::unique_ptr<core::HttpServer> public_server;
+  std::unique_ptr<core::HttpServer> admin_server;
+};
+
+// Registers every admin route (admin_api.cc).
+void RegisterAdminRoutes(Daemon::Parts& parts);
+
+}  // namespace danmu::cmd

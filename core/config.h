@@ -1,0 +1,130 @@
+#pragma once
+// The whole danmud configuration, one options struct per component, each
+// with defaults that work for the local stack (config/room-a.yaml documents
+// every key). LoadConfig validates everything up front: a bad config refuses
+// to start with a message naming the offending key.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace danmu::core {
+
+enum class Role { kPrimary, kSecondary };
+const char* RoleName(Role role);
+
+struct HttpOptions {
+  std::string bind = "127.0.0.1";
+  int public_port = 0;
+  int admin_port = 0;
+  // Poco serves one keep-alive connection per pool thread: size on purpose.
+  int threads = 128;
+  int max_queued = 512;
+  int keep_alive_timeout_ms = 5000;
+  int receive_timeout_ms = 3000;
+  int max_keep_alive_requests = 1000;
+  int64_t max_body_bytes = 16 * 1024;
+};
+
+struct AdminOptions {
+  std::string token_file;  // bearer token for admin actions; empty = admin actions refused
+};
+
+struct RedisOptions {
+  std::string address;     // host:port
+  std::string password;    // empty = no AUTH
+  int timeout_ms = 1000;
+};
+
+struct KafkaOptions {
+  std::string brokers;     // comma-separated host:port
+  std::string topic = "danmu.messages";
+  std::string consumer_group = "danmu-processor";
+  int produce_timeout_ms = 5000;
+};
+
+struct MysqlOptions {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user = "danmu";
+  std::string password_file;
+  std::string database = "danmu";
+};
+
+struct PeerOptions {
+  std::string room;        // the other datacenter's name
+  std::string public_url;  // its frontends (write forwarding target)
+  std::string admin_url;
+  std::string redis;       // its Redis (stale-read fallback, promotion)
+  std::string kafka;
+};
+
+struct LimitOptions {
+  int max_text_bytes = 300;
+  double uid_rate_per_sec = 5;
+  double uid_burst = 10;
+  double ip_rate_per_sec = 200;
+  double ip_burst = 400;
+  int max_like_burst = 100;
+};
+
+struct CacheOptions {
+  int refresh_ms = 200;        // one Redis round trip per hot live room per tick
+  int window = 1000;           // messages kept per (live room, type) in memory
+  int idle_evict_ms = 60000;   // a live room nobody polled for this long is dropped
+};
+
+struct PollOptions {
+  int next_poll_ms = 2000;
+  int max_limit = 200;         // most messages one poll returns
+  // Adaptive count: above big_room_online viewers a poll gets at most
+  // big_room_limit messages (the most recent), below it everything.
+  int big_room_online = 5000;
+  int big_room_limit = 30;
+  int online_window_ms = 30000;  // a viewer counts as online this long after a poll
+};
+
+struct ProcessorOptions {
+  int workers = 2;             // consumers in the group (partitions run in parallel)
+  int batch_max = 500;         // messages per poll batch
+  int batch_wait_ms = 20;
+  int live_cap = 5000;         // live set cap per (live room, type); oldest trimmed
+};
+
+struct LikeOptions {
+  int flush_ms = 150;
+};
+
+struct CursorOptions {
+  std::string secret_file;     // shared by both rooms: cursors are valid in either
+};
+
+struct Config {
+  std::string room;            // this datacenter: A, B, ...
+  Role role = Role::kPrimary;  // initial role; promotion changes it at runtime
+  std::vector<std::string> components;
+  std::string run_dir = "run";
+  HttpOptions http;
+  AdminOptions admin;
+  RedisOptions redis;
+  RedisOptions replay_redis;
+  KafkaOptions kafka;
+  MysqlOptions mysql;
+  PeerOptions peer;
+  LimitOptions limits;
+  CacheOptions cache;
+  PollOptions poll;
+  ProcessorOptions processor;
+  LikeOptions likes;
+  CursorOptions cursor;
+
+  bool Runs(const std::string& component) const;
+};
+
+Result<Config> ParseConfig(const std::string& yaml_text);
+Result<Config> LoadConfig(const std::string& path);
+// Reads a small secret file (token, password), trimming whitespace.
+Result<std::string> ReadSecretFile(const std::string& path);
+
+}  // namespace danmu::core

@@ -1,0 +1,107 @@
+#include "core/kafka_producer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "core/metrics.h"
+
+namespace danmu::core {
+
+namespace {
+// Each in-flight record carries a promise as its opaque; the delivery report
+// callback (run by the poll thread) fulfils it.
+class DeliveryCb : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& msg) override {
+    auto* p = static_cast<std::promise<Status>*>(msg.msg_opaque());
+    if (!p) return;
+    if (msg.err() == RdKafka::ERR_NO_ERROR) p->set_value(Status::Ok());
+    else p->set_value(Status(Code::kUnavailable, "kafka: " + msg.errstr()));
+    delete p;
+  }
+};
+}  // namespace
+
+struct KafkaProducer::Impl {
+  KafkaOptions options;
+  DeliveryCb dr;
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::atomic<bool> stop{false};
+  std::thread poller;
+  prometheus::Counter* ok = nullptr;
+  prometheus::Counter* failed = nullptr;
+  prometheus::Histogram* duration = nullptr;
+};
+
+Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaOptions& options, Metrics* metrics) {
+  std::unique_ptr<KafkaProducer> p(new KafkaProducer());
+  p->impl_ = std::make_unique<Impl>();
+  auto& impl = *p->impl_;
+  impl.options = options;
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  auto set = [&](const std::string& k, const std::string& v) -> bool {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return false;
+    return true;
+  };
+  if (!set("bootstrap.servers", options.brokers) || !set("acks", "all") || !set("enable.idempotence", "true") ||
+      !set("linger.ms", "1") || !set("message.timeout.ms", std::to_string(options.produce_timeout_ms)) ||
+      !set("socket.timeout.ms", std::to_string(std::max(1000, options.produce_timeout_ms))) ||
+      !set("reconnect.backoff.max.ms", "1000") || !set("log.connection.close", "false") ||
+      conf->set("dr_cb", &impl.dr, err) != RdKafka::Conf::CONF_OK) {
+    return Status(Code::kInvalidArgument, "kafka producer config: " + err);
+  }
+  impl.producer.reset(RdKafka::Producer::create(conf.get(), err));
+  if (!impl.producer) return Status(Code::kUnavailable, "kafka producer: " + err);
+  if (metrics) {
+    impl.ok = &metrics->kafka_produce.Add({{"result", "ok"}});
+    impl.failed = &metrics->kafka_produce.Add({{"result", "error"}});
+    impl.duration = &metrics->kafka_produce_duration.Add({}, Metrics::LatencyBuckets());
+  }
+  Impl* raw = &impl;
+  impl.poller = std::thread([raw] {
+    while (!raw->stop.load()) raw->producer->poll(50);
+  });
+  return p;
+}
+
+KafkaProducer::~KafkaProducer() {
+  if (!impl_) return;
+  impl_->producer->flush(impl_->options.produce_timeout_ms);
+  impl_->stop = true;
+  if (impl_->poller.joinable()) impl_->poller.join();
+  impl_->producer->poll(0);
+}
+
+const std::string& KafkaProducer::brokers() const { return impl_->options.brokers; }
+
+Status KafkaProducer::Produce(std::string_view key, std::string_view value) {
+  auto start = std::chrono::steady_clock::now();
+  auto* promise = new std::promise<Status>();
+  auto future = promise->get_future();
+  RdKafka::ErrorCode rc = impl_->producer->produce(
+      impl_->options.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, promise);
+  Status result;
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    delete promise;
+    result = Status(Code::kUnavailable, "kafka produce: " + RdKafka::err2str(rc));
+  } else if (future.wait_for(std::chrono::milliseconds(impl_->options.produce_timeout_ms + 2000)) !=
+             std::future_status::ready) {
+    // message.timeout.ms bounds delivery; this only guards a stuck poller.
+    result = Status(Code::kUnavailable, "kafka delivery report timed out");
+  } else {
+    result = future.get();
+  }
+  if (impl_->ok) {
+    (result.ok() ? impl_->ok : impl_->failed)->Increment();
+    impl_->duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return result;
+}
+
+}  // namespace danmu::core

@@ -1,0 +1,38 @@
+#pragma once
+// The processor's atomic write into the live store: one Lua call per
+// (live room, type) batch that
+//   1. refuses the batch when the store's epoch is newer than the writer's
+//      (fencing: an old primary can never write), and advances it otherwise;
+//   2. drops records whose id was already applied (at-least-once delivery);
+//   3. assigns each new message score = max(now - stream start, last + 1),
+//      so scores are stream-relative ms and strictly increasing per key: a
+//      message is visible only with a score above every visible one, which
+//      is the ordering invariant polls rely on;
+//   4. ZADDs it and trims the live set to its cap (oldest first).
+// Likes become one INCRBY per record; presence records refresh the viewer set.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/message.h"
+#include "core/redis_client.h"
+
+namespace danmu::core {
+
+struct ApplyOutcome {
+  int64_t added = 0;
+  int64_t duplicates = 0;
+  int64_t last_score = 0;
+};
+
+const std::string& ApplyScript();
+
+// Arguments (KEYS and ARGV, after EVALSHA sha) of one apply call.
+// All `batch` records must share live room and type.
+RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<std::string>& payloads, int64_t epoch,
+                         int cap);
+
+// Interprets one reply; kFencedEpoch when the store refused the epoch.
+Result<ApplyOutcome> ParseApplyReply(const RedisReply& reply);
+
+}  // namespace danmu::core

@@ -1,0 +1,168 @@
+#include "core/processor.h"
+
+#include <chrono>
+#include <map>
+
+#include "core/kafka_consumer.h"
+#include "core/live_writer.h"
+#include "core/log.h"
+#include "core/message.h"
+#include "core/metrics.h"
+#include "core/redis_client.h"
+
+namespace danmu::core {
+
+Processor::Processor(const Config& config, ProcessorHooks hooks, const Clock& clock, Metrics* metrics)
+    : config_(config), hooks_(std::move(hooks)), clock_(clock), metrics_(metrics) {}
+
+Processor::~Processor() { Stop(); }
+
+void Processor::Start() {
+  stop_ = false;
+  for (int i = 0; i < config_.processor.workers; ++i) workers_.emplace_back([this, i] { Worker(i); });
+}
+
+void Processor::Stop() {
+  stop_ = true;
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+}
+
+void Processor::Worker(int index) {
+  std::unique_ptr<KafkaConsumer> consumer;
+  RedisClient redis(config_.redis, "live", metrics_);
+  prometheus::Counter* batches_ok = metrics_ ? &metrics_->processor_batches.Add({{"result", "ok"}}) : nullptr;
+  prometheus::Counter* batches_retry = metrics_ ? &metrics_->processor_batches.Add({{"result", "retry"}}) : nullptr;
+  prometheus::Histogram* batch_size = metrics_ ? &metrics_->processor_batch_size.Add(
+      {}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}) : nullptr;
+  prometheus::Histogram* delay = metrics_ ? &metrics_->processor_delay.Add({}, Metrics::LatencyBuckets()) : nullptr;
+  std::map<int32_t, int64_t> last_ts;  // partition -> timestamp of the last applied record
+  int64_t last_lag_check = 0;
+
+  auto set_active = [&](bool on) {
+    if (metrics_) metrics_->processor_active.Add({}).Set(on ? 1 : 0);
+  };
+
+  while (!stop_) {
+    if (fenced_ || !hooks_.active || !hooks_.active()) {
+      if (consumer) {
+        consumer->Close();
+        consumer.reset();
+        if (--active_workers_ == 0) set_active(false);
+        LogWarn("processor_worker_idle", {{"worker", std::to_string(index)}, {"fenced", fenced_ ? "true" : "false"}});
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    if (!consumer) {
+      auto c = KafkaConsumer::Create(config_.kafka, config_.room + "-processor-" + std::to_string(index));
+      if (!c.ok()) {
+        LogWarn("processor_consumer_failed", {{"error", c.status().ToString()}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      consumer = std::move(*c);
+      if (active_workers_++ == 0) set_active(true);
+      LogInfo("processor_worker_active", {{"worker", std::to_string(index)}, {"brokers", config_.kafka.brokers},
+                                          {"epoch", std::to_string(hooks_.epoch())}});
+    }
+    auto records = consumer->PollBatch(config_.processor.batch_max, config_.processor.batch_wait_ms + 80);
+
+    int64_t now_mono = clock_.MonoMs();
+    if (now_mono - last_lag_check > 1000 && metrics_) {
+      last_lag_check = now_mono;
+      for (const auto& lag : consumer->Lag()) {
+        std::string p = std::to_string(lag.partition);
+        metrics_->kafka_lag_messages.Add({{"partition", p}}).Set(static_cast<double>(lag.messages));
+        // Upper bound: the next unprocessed record is newer than the last one applied.
+        double secs = 0;
+        if (lag.messages > 0 && last_ts.count(lag.partition)) secs = (clock_.NowMs() - last_ts[lag.partition]) / 1000.0;
+        metrics_->kafka_lag_seconds.Add({{"partition", p}}).Set(secs);
+      }
+    }
+    if (records.empty()) continue;
+
+    // Group by (live room, type), keeping Kafka order inside each group.
+    std::map<std::string, std::pair<std::vector<Message>, std::vector<std::string>>> groups;
+    for (auto& r : records) {
+      auto m = DecodePayload(r.value);
+      if (!m.ok()) {
+        // A record we cannot decode would block its partition forever.
+        LogError("processor_bad_record", {{"partition", std::to_string(r.partition)},
+                                          {"offset", std::to_string(r.offset)}, {"error", m.status().message()}});
+        continue;
+      }
+      auto& g = groups[PartitionKey(*m)];
+      g.first.push_back(std::move(*m));
+      g.second.push_back(std::move(r.value));
+    }
+    std::vector<RedisArgs> calls;
+    std::vector<const std::vector<Message>*> call_groups;
+    const int64_t epoch = hooks_.epoch();
+    for (auto& [key, g] : groups) {
+      calls.push_back(BuildApplyCall(g.first, g.second, epoch, config_.processor.live_cap));
+      call_groups.push_back(&g.first);
+    }
+
+    // Apply; retry the same batch until Redis takes it (offsets stay uncommitted).
+    int backoff = 50;
+    bool applied = false;
+    while (!stop_ && !applied && !fenced_) {
+      auto replies = redis.EvalPipeline(ApplyScript(), calls);
+      Status failure;
+      if (!replies.ok()) {
+        failure = replies.status();
+      } else {
+        for (size_t i = 0; i < replies->size(); ++i) {
+          auto outcome = ParseApplyReply((*replies)[i]);
+          if (!outcome.ok()) {
+            failure = outcome.status();
+            if (failure.code() == Code::kFencedEpoch) break;
+            continue;
+          }
+          const auto& msgs = *call_groups[i];
+          applied_ += outcome->added;
+          if (metrics_) {
+            const char* type = TypeName(msgs.front().type);
+            metrics_->processor_messages.Add({{"type", type}, {"result", "added"}}).Increment(static_cast<double>(outcome->added));
+            if (outcome->duplicates) {
+              metrics_->processor_messages.Add({{"type", type}, {"result", "duplicate"}}).Increment(static_cast<double>(outcome->duplicates));
+            }
+            int64_t now = clock_.NowMs();
+            for (const auto& m : msgs) delay->Observe(std::max<int64_t>(0, now - m.ingest_ms) / 1000.0);
+          }
+        }
+      }
+      if (failure.code() == Code::kFencedEpoch) {
+        fenced_ = true;
+        LogError("processor_fenced", {{"epoch", std::to_string(epoch)}, {"error", failure.message()}});
+        if (hooks_.on_fenced) hooks_.on_fenced(failure);
+        break;
+      }
+      if (!failure.ok()) {
+        if (batches_retry) batches_retry->Increment();
+        LogWarn("processor_apply_retry", {{"error", failure.ToString()}, {"backoff_ms", std::to_string(backoff)}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
+        backoff = std::min(backoff * 2, 2000);
+        continue;
+      }
+      applied = true;
+    }
+    if (!applied) continue;  // stopping or fenced: leave the offsets for the next owner
+    for (const auto& r : records) last_ts[r.partition] = r.timestamp_ms;
+    if (batches_ok) {
+      batches_ok->Increment();
+      batch_size->Observe(static_cast<double>(records.size()));
+    }
+    Status c = consumer->Commit(records);
+    if (!c.ok()) LogWarn("processor_commit_failed", {{"error", c.ToString()}});
+  }
+  if (consumer) {
+    consumer->Close();
+    if (--active_workers_ == 0) set_active(false);
+  }
+}
+
+}  // namespace danmu::core

@@ -1,0 +1,61 @@
+#pragma once
+// The processor: Kafka consumer group -> live store (DESIGN §4).
+//
+// Each worker is one member of the group, so partitions are processed in
+// parallel while every (live room, type) - one partition - stays in order.
+// A worker polls a batch, groups it by (live room, type) keeping record order,
+// writes every group with the atomic apply script in ONE pipelined round trip,
+// and commits the Kafka offsets only after Redis accepted the whole batch
+// (at-least-once; the script drops ids it already applied). A Redis failure
+// retries the same batch; a fenced epoch stops the worker loudly.
+//
+// Workers run only while `active()` is true (this room is the primary); the
+// epoch they write with comes from `epoch()` (replication/ owns both).
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/status.h"
+
+namespace danmu::core {
+
+class Metrics;
+
+struct ProcessorHooks {
+  std::function<bool()> active;
+  std::function<int64_t()> epoch;
+  // Called when the store refused our epoch: another room was promoted.
+  std::function<void(const Status&)> on_fenced;
+};
+
+class Processor {
+ public:
+  Processor(const Config& config, ProcessorHooks hooks, const Clock& clock, Metrics* metrics);
+  ~Processor();
+  void Start();
+  void Stop();
+  bool fenced() const { return fenced_.load(); }
+  // Messages applied since start (added, not duplicates).
+  int64_t applied() const { return applied_.load(); }
+
+ private:
+  void Worker(int index);
+
+  const Config& config_;
+  ProcessorHooks hooks_;
+  const Clock& clock_;
+  Metrics* metrics_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> fenced_{false};
+  std::atomic<int64_t> applied_{0};
+  std::atomic<int> active_workers_{0};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace danmu::core

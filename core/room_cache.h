@@ -1,0 +1,124 @@
+#pragma once
+// The frontend's read model: per hot live room, an in-memory window of recent
+// messages per stored type, plus the like total and online count.
+//
+// A refresher thread brings every hot room up to date with ONE pipelined Redis
+// round trip per tick (all rooms together), fetching per type only what is
+// above the highest score it holds. Polls are answered from memory, so Redis
+// read load grows with rooms x frontends, never with viewers. Only two cases
+// read Redis on behalf of a poll, both counted as cache misses: the first poll
+// of a cold room, and a cursor older than the window (a client far behind).
+//
+// Correctness: a window holds, per type, every message with a score above
+// `floor` (the highest score it dropped or never loaded), in score order, so
+// "after cursor c" is exact for any c >= floor. The Lua writer makes scores
+// strictly increasing per key, so nothing can appear later below the top.
+#include <cstdint>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/cursor.h"
+#include "core/redis_client.h"
+
+namespace danmu::core {
+
+class Metrics;
+
+struct PollRequest {
+  std::string live_room;
+  std::optional<Cursor> cursor;  // none: the recent tail
+  int limit = 50;                // the client's limit, already clamped
+  bool big_room_slice = false;   // true: serve the most recent `limit`, skip older
+};
+
+struct PollResult {
+  std::string messages_json;  // JSON array text
+  int count = 0;
+  Cursor next;
+  int64_t likes = 0;
+  int64_t online = 0;
+  std::string state;          // live | ended | "" (unknown)
+};
+
+class RoomCache {
+ public:
+  // `redis_for_refresh` and `redis_for_miss` are two connections to the local
+  // Redis: the refresher's, and one (mutex-guarded) for polls that miss.
+  RoomCache(const CacheOptions& options, const PollOptions& poll, std::unique_ptr<RedisClient> redis_for_refresh,
+            std::unique_ptr<RedisClient> redis_for_miss, const Clock& clock, Metrics* metrics);
+  ~RoomCache();
+
+  void Start();
+  void Stop();
+
+  Result<PollResult> Poll(const PollRequest& req);
+  // Online viewer count as of the last refresh; -1 when the room is cold.
+  int64_t Online(const std::string& live_room);
+  // State of a hot room (live/ended), empty when cold or unknown.
+  std::string State(const std::string& live_room);
+  // Runs one refresh of every hot room now (tests, and the refresher thread).
+  Status RefreshAll();
+  size_t hot_rooms() const;
+  // Points both connections at another Redis (stale-read fallback, promotion).
+  void SetReadAddress(const std::string& address);
+  std::string read_address() const;
+
+ private:
+  struct Entry {
+    int64_t score;
+    std::string payload;
+  };
+  struct TypeWindow {
+    std::vector<Entry> items;  // ascending score; trimmed from the front
+    size_t head = 0;           // items[head..] are live (amortised trimming)
+    int64_t floor = 0;         // every message with score > floor is held
+    int64_t top = 0;           // highest score held or seen
+    bool loaded = false;
+  };
+  struct Room {
+    std::mutex mu;
+    TypeWindow types[kStoredTypeCount];
+    int64_t likes = 0;
+    int64_t online = 0;
+    std::string state;
+    int64_t start_ms = 0;
+    int64_t last_access_ms = 0;
+    uint64_t generation = 0;  // bumped on every applied refresh
+    bool loaded = false;
+  };
+
+  std::shared_ptr<Room> GetOrLoad(const std::string& live_room, bool* was_cold);
+  void AppendRefreshCommands(const std::string& live_room, Room& room, std::vector<RedisArgs>* cmds);
+  void ApplyRefresh(Room& room, const std::vector<RedisReply>& replies, size_t offset);
+  Result<std::vector<Entry>> ReadAfter(const std::string& live_room, int type_index, int64_t after, int limit);
+  void Loop();
+
+  const CacheOptions options_;
+  const PollOptions poll_;
+  const Clock& clock_;
+  Metrics* metrics_;
+  std::unique_ptr<RedisClient> refresh_redis_;  // used by the refresher only (and RefreshAll's caller)
+  std::mutex miss_mu_;
+  std::unique_ptr<RedisClient> miss_redis_;     // guarded by miss_mu_
+  std::mutex refresh_mu_;                       // serialises RefreshAll
+
+  mutable std::shared_mutex rooms_mu_;
+  std::map<std::string, std::shared_ptr<Room>> rooms_;  // guarded by rooms_mu_
+
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stop_ = false;  // guarded by loop_mu_
+  std::thread thread_;
+};
+
+}  // namespace danmu::core

@@ -1,0 +1,121 @@
+#include "replication/heartbeat.h"
+
+#include <sstream>
+
+#include "core/live_keys.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace danmu::replication {
+namespace {
+
+const char* kHeartbeatScript = R"LUA(
+local store = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tonumber(ARGV[1]) < store then return redis.error_reply('FENCED store epoch ' .. store) end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+)LUA";
+
+}  // namespace
+
+void ParseInfoReplication(const std::string& info, LagSample* out) {
+  std::istringstream in(info);
+  std::string line;
+  int64_t master_offset = -1, slave_offset = -1;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto eq = line.find(':');
+    if (eq == std::string::npos) continue;
+    std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+    if (k == "role") out->local_is_master = (v == "master");
+    else if (k == "master_link_status") out->link_up = (v == "up");
+    else if (k == "master_repl_offset") master_offset = std::stoll(v);
+    else if (k == "slave_repl_offset") slave_offset = std::stoll(v);
+  }
+  if (out->local_is_master) {
+    out->link_up = true;
+    out->offset_lag_bytes = 0;
+  } else if (master_offset >= 0 && slave_offset >= 0) {
+    // On a replica, master_repl_offset is the master's offset as last heard.
+    out->offset_lag_bytes = std::max<int64_t>(0, master_offset - slave_offset);
+  }
+}
+
+HeartbeatTracker::HeartbeatTracker(const core::RedisOptions& local, std::function<bool()> is_primary,
+                                   std::function<int64_t()> epoch, const core::Clock& clock, core::Metrics* metrics,
+                                   std::string room)
+    : local_(local),
+      is_primary_(std::move(is_primary)),
+      epoch_(std::move(epoch)),
+      clock_(clock),
+      metrics_(metrics),
+      room_(std::move(room)),
+      redis_(std::make_unique<core::RedisClient>(local, "live", metrics)) {}
+
+HeartbeatTracker::~HeartbeatTracker() { Stop(); }
+
+void HeartbeatTracker::Start() {
+  stop_ = false;
+  thread_ = std::thread([this] {
+    while (!stop_) {
+      Tick();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+}
+
+void HeartbeatTracker::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+LagSample HeartbeatTracker::Latest() const {
+  std::lock_guard lock(mu_);
+  return latest_;
+}
+
+LagSample HeartbeatTracker::Tick() {
+  LagSample s;
+  int64_t now = clock_.NowMs();
+  std::vector<core::RedisArgs> cmds;
+  if (is_primary_()) {
+    cmds.push_back({"EVAL", kHeartbeatScript, "2", core::keys::kHeartbeat, core::keys::kEpoch,
+                    std::to_string(epoch_()), std::to_string(now)});
+  }
+  cmds.push_back({"GET", core::keys::kHeartbeat});
+  cmds.push_back({"INFO", "replication"});
+  cmds.push_back({"GET", core::keys::kEpoch});
+  auto r = redis_->Pipeline(cmds);
+  {
+    std::lock_guard lock(mu_);
+    s = latest_;
+  }
+  if (r.ok()) {
+    size_t i = cmds.size() - 3;
+    const auto& hb = (*r)[i];
+    ParseInfoReplication((*r)[i + 1].str, &s);
+    s.store_epoch = (*r)[i + 2].is_nil() ? 0 : std::stoll((*r)[i + 2].str);
+    if (!hb.is_nil() && hb.type == core::RedisReply::Type::kString) {
+      s.lag_seconds = std::max<int64_t>(0, clock_.NowMs() - std::stoll(hb.str)) / 1000.0;
+    } else {
+      s.lag_seconds = 0;
+    }
+    s.valid = true;
+  } else {
+    // The local store is unreachable: treat as a link down with growing lag.
+    s.link_up = false;
+  }
+  if (metrics_) {
+    auto& reg = metrics_->registry();
+    auto labels = std::map<std::string, std::string>{{"room", room_}};
+    prometheus::BuildGauge().Name("danmu_replication_lag_seconds").Help("now - primary heartbeat as read from the local Redis").Labels(labels).Register(reg).Add({}).Set(s.lag_seconds);
+    prometheus::BuildGauge().Name("danmu_replication_link_up").Help("1 when the local Redis replica link is up (or it is the master)").Labels(labels).Register(reg).Add({}).Set(s.link_up ? 1 : 0);
+    prometheus::BuildGauge().Name("danmu_replication_offset_lag_bytes").Help("Replica byte offset behind the master").Labels(labels).Register(reg).Add({}).Set(static_cast<double>(s.offset_lag_bytes));
+    prometheus::BuildGauge().Name("danmu_store_epoch").Help("Fencing epoch stored in the local Redis").Labels(labels).Register(reg).Add({}).Set(static_cast<double>(s.store_epoch));
+  }
+  std::lock_guard lock(mu_);
+  latest_ = s;
+  return s;
+}
+
+}  // namespace danmu::replication

@@ -1,0 +1,61 @@
+#pragma once
+// Replication lag by heartbeat (DESIGN §6).
+//
+// The primary writes danmu:hb = its clock in ms every 100 ms, through a Lua
+// step that refuses a stale epoch (like every other primary write). Every room
+// reads danmu:hb from its LOCAL Redis: lag = now - hb. On the primary that is
+// ~0; on a secondary it is how far its replica trails, as seen by readers.
+// The tracker also reads INFO replication on the local Redis: link status and
+// the byte offset the replica trails by.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/redis_client.h"
+
+namespace danmu::core { class Metrics; }
+
+namespace danmu::replication {
+
+struct LagSample {
+  double lag_seconds = 0;         // now - heartbeat in the local store
+  bool link_up = true;            // replica link to the master (true on a master)
+  int64_t offset_lag_bytes = 0;   // master_repl_offset - slave_repl_offset as known locally
+  bool local_is_master = true;
+  int64_t store_epoch = 0;
+  bool valid = false;             // false until the first successful read
+};
+
+class HeartbeatTracker {
+ public:
+  HeartbeatTracker(const core::RedisOptions& local, std::function<bool()> is_primary, std::function<int64_t()> epoch,
+                   const core::Clock& clock, core::Metrics* metrics, std::string room);
+  ~HeartbeatTracker();
+  void Start();
+  void Stop();
+  LagSample Latest() const;
+  // One write (if primary) and one read, now. Used by the loop and by tests.
+  LagSample Tick();
+
+ private:
+  core::RedisOptions local_;
+  std::function<bool()> is_primary_;
+  std::function<int64_t()> epoch_;
+  const core::Clock& clock_;
+  core::Metrics* metrics_;
+  std::string room_;
+  std::unique_ptr<core::RedisClient> redis_;
+  mutable std::mutex mu_;
+  LagSample latest_;  // guarded by mu_
+  std::atomic<bool> stop_{true};
+  std::thread thread_;
+};
+
+// Parses INFO replication text into the link/offset part of a sample.
+void ParseInfoReplication(const std::string& info, LagSample* out);
+
+}  // namespace danmu::replication

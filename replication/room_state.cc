@@ -1,0 +1,102 @@
+#include "replication/room_state.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace danmu::replication {
+
+using core::LogWarn;
+using core::Role;
+using core::RoleName;
+
+bool LoadRoomState(const std::string& state_file, Role* role, int64_t* epoch) {
+  std::ifstream in(state_file);
+  std::string r;
+  int64_t e = 0;
+  if (!(in >> r >> e)) return false;
+  if (r != "primary" && r != "secondary") return false;
+  *role = r == "primary" ? Role::kPrimary : Role::kSecondary;
+  *epoch = e;
+  return true;
+}
+
+RoomState::RoomState(std::string room, std::string state_file, Role initial_role, int64_t initial_epoch)
+    : room_(std::move(room)), state_file_(std::move(state_file)), role_(initial_role), epoch_(initial_epoch) {
+  Persist();
+}
+
+void RoomState::AttachMetrics(core::Metrics* metrics) {
+  metrics_ = metrics;
+  Publish();
+}
+
+void RoomState::Publish() {
+  if (!metrics_) return;
+  auto& fam = prometheus::BuildGauge().Name("danmu_role").Help("1 for this room's current role").Labels({{"room", room_}}).Register(metrics_->registry());
+  fam.Add({{"role", "primary"}}).Set(is_primary() ? 1 : 0);
+  fam.Add({{"role", "secondary"}}).Set(is_primary() ? 0 : 1);
+  prometheus::BuildGauge().Name("danmu_epoch").Help("Fencing epoch this room holds").Labels({{"room", room_}}).Register(metrics_->registry()).Add({}).Set(static_cast<double>(epoch()));
+  prometheus::BuildGauge().Name("danmu_writes_frozen").Help("1 while this room refuses writes for a switchover").Labels({{"room", room_}}).Register(metrics_->registry()).Add({}).Set(frozen() ? 1 : 0);
+}
+
+void RoomState::Persist() {
+  if (state_file_.empty()) return;
+  std::string tmp = state_file_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << RoleName(role()) << " " << epoch() << "\n";
+  }
+  std::rename(tmp.c_str(), state_file_.c_str());
+}
+
+void RoomState::BecomePrimary(int64_t new_epoch, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  int64_t old = epoch_.load();
+  if (new_epoch < old) {
+    core::LogError("epoch_regression", {{"room", room_}, {"old_epoch", std::to_string(old)}, {"new_epoch", std::to_string(new_epoch)}});
+    std::abort();  // a broken invariant: better to die and fail over than continue wrong
+  }
+  Role was = role_.load();
+  epoch_ = new_epoch;
+  role_ = Role::kPrimary;
+  frozen_ = false;
+  Persist();
+  Publish();
+  LogWarn("role_change", {{"room", room_}, {"from", RoleName(was)}, {"to", "primary"},
+                          {"old_epoch", std::to_string(old)}, {"epoch", std::to_string(new_epoch)}, {"reason", reason}});
+}
+
+void RoomState::BecomeSecondary(int64_t known_epoch, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  int64_t old = epoch_.load();
+  Role was = role_.load();
+  if (known_epoch > old) epoch_ = known_epoch;
+  role_ = Role::kSecondary;
+  frozen_ = false;
+  Persist();
+  Publish();
+  LogWarn("role_change", {{"room", room_}, {"from", RoleName(was)}, {"to", "secondary"},
+                          {"old_epoch", std::to_string(old)}, {"epoch", std::to_string(epoch_.load())}, {"reason", reason}});
+}
+
+void RoomState::SetFrozen(bool frozen, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  if (frozen_.exchange(frozen) == frozen) return;
+  Publish();
+  LogWarn(frozen ? "writes_frozen" : "writes_unfrozen", {{"room", room_}, {"epoch", std::to_string(epoch())}, {"reason", reason}});
+}
+
+void RoomState::ObserveEpoch(int64_t epoch) {
+  std::lock_guard lock(mu_);
+  if (epoch > epoch_.load()) {
+    LogWarn("epoch_observed", {{"room", room_}, {"old_epoch", std::to_string(epoch_.load())}, {"epoch", std::to_string(epoch)}});
+    epoch_ = epoch;
+    Persist();
+    Publish();
+  }
+}
+
+}  // namespace danmu::replication

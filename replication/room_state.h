@@ -1,0 +1,63 @@
+#pragma once
+// The role state machine of one room (datacenter).
+//
+//   secondary --promote(epoch+1)--> primary --demote/fenced--> secondary
+//   primary --freeze--> primary(frozen) --promote peer--> secondary
+//
+// role:   primary = this room's Kafka takes every write and its processor
+//         applies it to its Redis master; secondary = its Redis replicates the
+//         primary's, its frontends serve reads locally and forward writes.
+// epoch:  a fencing number. Every promotion increments it; the processor's
+//         Redis writes carry it and the store refuses older ones (see
+//         core/live_writer.h), so a superseded primary can never write.
+//         The epoch only grows: a regression is a broken invariant and aborts.
+// frozen: a primary that stopped accepting writes for a planned switchover
+//         (clients get 503 + Retry-After; nothing half-written).
+//
+// State is persisted to <run_dir>/room-<name>.state so a restart keeps the
+// runtime role and epoch rather than the ones in the (static) config.
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "core/config.h"
+
+namespace danmu::core { class Metrics; }
+
+namespace danmu::replication {
+
+class RoomState {
+ public:
+  RoomState(std::string room, std::string state_file, core::Role initial_role, int64_t initial_epoch);
+
+  core::Role role() const { return role_.load(); }
+  bool is_primary() const { return role() == core::Role::kPrimary; }
+  int64_t epoch() const { return epoch_.load(); }
+  bool frozen() const { return frozen_.load(); }
+  bool accepting_writes() const { return !frozen(); }
+
+  void BecomePrimary(int64_t new_epoch, const std::string& reason);
+  void BecomeSecondary(int64_t known_epoch, const std::string& reason);
+  void SetFrozen(bool frozen, const std::string& reason);
+  // Raises the epoch without a role change (a newer epoch was observed).
+  void ObserveEpoch(int64_t epoch);
+  void AttachMetrics(core::Metrics* metrics);
+
+ private:
+  void Persist();
+  void Publish();
+
+  const std::string room_;
+  const std::string state_file_;
+  std::mutex mu_;  // serialises transitions and persistence
+  std::atomic<core::Role> role_;
+  std::atomic<int64_t> epoch_;
+  std::atomic<bool> frozen_{false};
+  core::Metrics* metrics_ = nullptr;
+};
+
+// Loads role and epoch persisted by an earlier run; false when none.
+bool LoadRoomState(const std::string& state_file, core::Role* role, int64_t* epoch);
+
+}  // namespace danmu::replication

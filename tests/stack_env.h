@@ -1,0 +1,36 @@
+#pragma once
+// Helpers for integration tests against the real stack started by
+// scripts/test: addresses from the environment (run/<...>/stack.env), HTTP
+// calls, bounded waits with a failure message, and process control of the
+// stack's danmud processes (pid files under DANMU_RUN_DIR/pids).
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "core/http_client.h"
+
+namespace danmu::testing {
+
+// The value of an env var set by the test command; the test fails (not
+// skips) when it is missing: integration tests must run against the stack.
+std::string Env(const char* name);
+
+// Waits until `cond` holds, polling every 20 ms, at most `timeout_ms`.
+// Returns false on timeout; callers ASSERT on it with a message.
+bool WaitFor(const std::function<bool()>& cond, int timeout_ms);
+
+core::Result<core::HttpResponse> Get(const std::string& url, int timeout_ms = 5000);
+core::Result<core::HttpResponse> Post(const std::string& url, const std::string& body, int timeout_ms = 10000,
+                                      const std::string& content_type = "application/json");
+std::string AdminToken();
+
+// Process control for the stack's danmud processes ("danmud-a", "danmud-b").
+int PidOf(const std::string& name);
+void KillHard(const std::string& name);           // SIGKILL and wait until gone
+void StartDanmud(const std::string& name);        // same config as scripts/stack
+bool Healthy(const std::string& admin_url);
+// Last lines of every log in the run dir, merged by time (for failure output).
+std::string MergedLogs(int lines_per_file = 60);
+
+}  // namespace danmu::testing

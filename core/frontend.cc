@@ -87,6 +87,12 @@ DegradeView Frontend::Degrade(const std::string& live_room) const {
 
 HttpResponse Frontend::Handle(const HttpRequest& req) {
   auto seg = PathSegments(req.path);
+  if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "replays" && hooks_.replay) {
+    if (!ip_limiter_.Allow(req.client_address)) {
+      return HttpResponse::Error(429, "rate_limited", "too many requests from this address");
+    }
+    return hooks_.replay(req);
+  }
   if (seg.size() != 4 || seg[0] != "v1" || seg[1] != "rooms") {
     return HttpResponse::Error(404, "not_found", "no such route");
   }

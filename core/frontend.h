@@ -48,6 +48,8 @@ struct FrontendHooks {
   std::function<void(const std::string& live_room)> on_stream_end;
   // False while this room refuses writes (switchover freeze): 503 + Retry-After.
   std::function<bool()> accepting_writes;
+  // Serves GET /v1/replays/... (the replay archive); absent: 404.
+  std::function<HttpResponse(const HttpRequest&)> replay;
 };
 
 class Frontend {

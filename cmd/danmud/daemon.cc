@@ -57,6 +57,7 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     core::FrontendHooks hooks;
     replication::RoomState* state = p.state.get();
     hooks.accepting_writes = [state] { return state->accepting_writes(); };
+    if (auto s = WireArchive(p, &hooks); !s.ok()) return s;
     p.frontend = std::make_unique<core::Frontend>(
         c, p.write_route.get(), p.cache.get(), std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
         core::CursorCodec(cursor_secret), p.admin_token, *p.clock, p.metrics.get(), std::move(hooks));
@@ -97,6 +98,7 @@ Status Daemon::Start() {
   if (p.cache) p.cache->Start();
   if (p.frontend) p.frontend->Start();
   if (p.processor) p.processor->Start();
+  StartArchive(p);
   p.heartbeat->Start();
   p.admin_server->Start();
   if (p.public_server) p.public_server->Start();
@@ -114,6 +116,7 @@ void Daemon::Stop() {
   if (p.public_server) p.public_server->Stop();
   if (p.frontend) p.frontend->Stop();
   if (p.processor) p.processor->Stop();
+  StopArchive(p);
   if (p.heartbeat) p.heartbeat->Stop();
   if (p.cache) p.cache->Stop();
   if (p.admin_server) p.admin_server->Stop();

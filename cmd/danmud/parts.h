@@ -37,9 +37,18 @@ struct Daemon::Parts {
   std::unique_ptr<core::AdminRouter> admin;
   std::unique_ptr<core::HttpServer> public_server;
   std::unique_ptr<core::HttpServer> admin_server;
+
+  // --- archive and replay (issue 4): members added by archive_wiring.cc's owner ---
+  // --- end archive and replay ---
 };
 
 // Registers every admin route (admin_api.cc).
 void RegisterAdminRoutes(Daemon::Parts& parts);
+// Builds the archiver and replay store when configured and sets the
+// frontend hooks they need (archive_wiring.cc). Called before the frontend
+// is built; StartArchive/StopArchive around the daemon's lifetime.
+core::Status WireArchive(Daemon::Parts& parts, core::FrontendHooks* hooks);
+void StartArchive(Daemon::Parts& parts);
+void StopArchive(Daemon::Parts& parts);
 
 }  // namespace danmu::cmd

@@ -110,7 +110,7 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   Reader r(&error);
   Config c;
   r.OnlyKeys(root, "", {"room", "role", "components", "run_dir", "http", "admin", "redis", "replay_redis", "kafka",
-                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor"});
+                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive"});
   r.Get(root, "", "room", &c.room, true);
   std::string role;
   r.Get(root, "", "role", &role, true);
@@ -233,6 +233,34 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   const YAML::Node cursor = root["cursor"];
   r.OnlyKeys(cursor, "cursor", {"secret_file"});
   r.Get(cursor, "cursor", "secret_file", &c.cursor.secret_file);
+
+  const YAML::Node archive = root["archive"];
+  r.OnlyKeys(archive, "archive", {"batch_size", "end_wait_ms", "idle_end_ms", "scan_interval_ms", "max_attempts",
+                                  "live_ttl_after_archive_s", "replay_ttl_s", "replay_max_rooms", "replay_max_limit",
+                                  "replay_load_wait_ms"});
+  r.Get(archive, "archive", "batch_size", &c.archive.batch_size);
+  r.Get(archive, "archive", "end_wait_ms", &c.archive.end_wait_ms);
+  r.Get(archive, "archive", "idle_end_ms", &c.archive.idle_end_ms);
+  r.Get(archive, "archive", "scan_interval_ms", &c.archive.scan_interval_ms);
+  r.Get(archive, "archive", "max_attempts", &c.archive.max_attempts);
+  r.Get(archive, "archive", "live_ttl_after_archive_s", &c.archive.live_ttl_after_archive_s);
+  r.Get(archive, "archive", "replay_ttl_s", &c.archive.replay_ttl_s);
+  r.Get(archive, "archive", "replay_max_rooms", &c.archive.replay_max_rooms);
+  r.Get(archive, "archive", "replay_max_limit", &c.archive.replay_max_limit);
+  r.Get(archive, "archive", "replay_load_wait_ms", &c.archive.replay_load_wait_ms);
+  if (!r.failed()) {
+    // 10922 rows x 6 placeholders stays under MariaDB's 65535 per statement.
+    if (c.archive.batch_size < 1 || c.archive.batch_size > 10000) r.Fail("archive.batch_size", "must be 1..10000");
+    CheckPositive(r, "archive.end_wait_ms", c.archive.end_wait_ms);
+    if (c.archive.idle_end_ms < 0) r.Fail("archive.idle_end_ms", "must be >= 0 (0 = never)");
+    CheckPositive(r, "archive.scan_interval_ms", c.archive.scan_interval_ms);
+    CheckPositive(r, "archive.max_attempts", c.archive.max_attempts);
+    if (c.archive.live_ttl_after_archive_s < 0) r.Fail("archive.live_ttl_after_archive_s", "must be >= 0 (0 = delete at once)");
+    CheckPositive(r, "archive.replay_ttl_s", static_cast<double>(c.archive.replay_ttl_s));
+    CheckPositive(r, "archive.replay_max_rooms", c.archive.replay_max_rooms);
+    CheckPositive(r, "archive.replay_max_limit", c.archive.replay_max_limit);
+    CheckPositive(r, "archive.replay_load_wait_ms", c.archive.replay_load_wait_ms);
+  }
 
   if (!r.failed()) {
     CheckPositive(r, "limits.max_text_bytes", c.limits.max_text_bytes);

@@ -96,6 +96,21 @@ struct LikeOptions {
   int flush_ms = 150;
 };
 
+// The archiver and the replay read path (issue 4; core/archiver.h,
+// core/replay_store.h).
+struct ArchiveOptions {
+  int batch_size = 500;                   // messages per Redis read and per multi-row INSERT
+  int end_wait_ms = 10000;                // after an `end`, wait this long for meta state=ended
+  int64_t idle_end_ms = 7200000;          // a room with no stored message for this long is archived as ended; 0 = never
+  int scan_interval_ms = 30000;           // how often live Redis is scanned for ended, unarchived rooms
+  int max_attempts = 3;                   // copy+verify rounds when messages keep arriving during an archive
+  int64_t live_ttl_after_archive_s = 3600;  // the live meta hash (state, last scores) is kept this long after archiving
+  int64_t replay_ttl_s = 3600;            // a loaded replay room stays in the replay Redis at most this long
+  int replay_max_rooms = 100;             // most rooms loaded in the replay Redis at once (oldest load evicted)
+  int replay_max_limit = 500;             // most messages one replay page returns
+  int replay_load_wait_ms = 10000;        // a replay request waits this long for a load before 503
+};
+
 struct CursorOptions {
   std::string secret_file;     // shared by both rooms: cursors are valid in either
 };
@@ -118,6 +133,7 @@ struct Config {
   ProcessorOptions processor;
   LikeOptions likes;
   CursorOptions cursor;
+  ArchiveOptions archive;
 
   bool Runs(const std::string& component) const;
 };

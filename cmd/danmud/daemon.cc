@@ -112,14 +112,24 @@ Status Daemon::Start() {
 void Daemon::Stop() {
   if (!parts_) return;
   Parts& p = *parts_;
-  // Stop taking requests first, then the writers, then the readers.
+  // Stop taking requests first, then the writers, then the readers. Each
+  // step is logged so that a slow shutdown says where it is stuck.
+  auto step = [](const char* what) { core::LogInfo("shutdown_step", {{"step", what}}); };
+  step("public_server");
   if (p.public_server) p.public_server->Stop();
+  step("frontend");
   if (p.frontend) p.frontend->Stop();
+  step("processor");
   if (p.processor) p.processor->Stop();
+  step("archive");
   StopArchive(p);
+  step("heartbeat");
   if (p.heartbeat) p.heartbeat->Stop();
+  step("cache");
   if (p.cache) p.cache->Stop();
+  step("admin_server");
   if (p.admin_server) p.admin_server->Stop();
+  step("release");
   parts_.reset();
 }
 

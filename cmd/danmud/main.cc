@@ -22,7 +22,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "danmud: refusing to start: %s\n", config.status().message().c_str());
     return 2;
   }
-  danmu::core::SetLogContext("room=" + config->room);
   // Block the stop signals in every thread; main waits for them below.
   sigset_t set;
   sigemptyset(&set);

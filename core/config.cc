@@ -262,6 +262,18 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
     CheckPositive(r, "archive.replay_load_wait_ms", c.archive.replay_load_wait_ms);
   }
 
+  const YAML::Node ha = root["ha"];
+  r.OnlyKeys(ha, "ha", {"stale_read_fallback", "fallback_lag_seconds", "recover_lag_seconds", "recover_dwell_ms",
+                        "peer_watch_ms"});
+  r.Get(ha, "ha", "stale_read_fallback", &c.ha.stale_read_fallback);
+  r.Get(ha, "ha", "fallback_lag_seconds", &c.ha.fallback_lag_seconds);
+  r.Get(ha, "ha", "recover_lag_seconds", &c.ha.recover_lag_seconds);
+  r.Get(ha, "ha", "recover_dwell_ms", &c.ha.recover_dwell_ms);
+  r.Get(ha, "ha", "peer_watch_ms", &c.ha.peer_watch_ms);
+  if (!r.failed() && c.ha.recover_lag_seconds > c.ha.fallback_lag_seconds) {
+    r.Fail("ha.recover_lag_seconds", "must not exceed ha.fallback_lag_seconds (hysteresis)");
+  }
+
   if (!r.failed()) {
     CheckPositive(r, "limits.max_text_bytes", c.limits.max_text_bytes);
     CheckPositive(r, "limits.uid_rate_per_sec", c.limits.uid_rate_per_sec);

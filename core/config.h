@@ -115,6 +115,17 @@ struct CursorOptions {
   std::string secret_file;     // shared by both rooms: cursors are valid in either
 };
 
+struct HaOptions {
+  // Secondary frontends read from the primary room's Redis while the local
+  // replica lags more than fallback_lag_seconds or its link is down, and go
+  // back once the lag stayed under recover_lag_seconds for recover_dwell_ms.
+  bool stale_read_fallback = true;
+  double fallback_lag_seconds = 2.0;
+  double recover_lag_seconds = 0.5;
+  int recover_dwell_ms = 3000;
+  int peer_watch_ms = 1000;     // how often a room asks the other for its role and epoch
+};
+
 struct Config {
   std::string room;            // this datacenter: A, B, ...
   Role role = Role::kPrimary;  // initial role; promotion changes it at runtime
@@ -134,6 +145,7 @@ struct Config {
   LikeOptions likes;
   CursorOptions cursor;
   ArchiveOptions archive;
+  HaOptions ha;
 
   bool Runs(const std::string& component) const;
 };

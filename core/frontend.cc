@@ -129,7 +129,17 @@ HttpResponse Frontend::Handle(const HttpRequest& req) {
   return r;
 }
 
+namespace {
+// Counts a write as in flight for the lifetime of the guard.
+struct InFlight {
+  explicit InFlight(std::atomic<int64_t>& n) : n_(n) { ++n_; }
+  ~InFlight() { --n_; }
+  std::atomic<int64_t>& n_;
+};
+}  // namespace
+
 HttpResponse Frontend::Accept(const Message& m) {
+  InFlight guard(in_flight_);
   if (hooks_.accepting_writes && !hooks_.accepting_writes()) {
     if (metrics_) metrics_->messages_rejected.Add({{"reason", "writes_frozen"}}).Increment();
     return HttpResponse::Error(Status(Code::kReadOnly, "writes are paused for a room switchover; retry"));
@@ -203,6 +213,10 @@ HttpResponse Frontend::PostLikes(const std::string& live_room, const HttpRequest
     // Level 1+: acknowledged (so clients do not retry) but not propagated.
     if (metrics_) metrics_->likes.Add({{"stage", "dropped"}}).Increment(static_cast<double>(parsed->count));
     return HttpResponse::Json(202, "{\"accepted\":" + std::to_string(parsed->count) + ",\"likes_paused\":true}");
+  }
+  InFlight guard(in_flight_);
+  if (hooks_.accepting_writes && !hooks_.accepting_writes()) {
+    return HttpResponse::Error(Status(Code::kReadOnly, "writes are paused for a room switchover; retry"));
   }
   if (metrics_) metrics_->likes.Add({{"stage", "received"}}).Increment(static_cast<double>(parsed->count));
   auto batch = likes_.Add(live_room, parsed->count);

@@ -66,6 +66,10 @@ class Frontend {
   // secondary room; written through this room's route.
   HttpResponse HandleIngest(const HttpRequest& req);
   static std::string RouteLabel(const HttpRequest& req);
+  // Writes (messages and like bursts) between acceptance and their answer.
+  // A switchover freezes writes, then waits for this to reach 0 so that every
+  // acknowledged write is in Kafka before the replica is declared caught up.
+  int64_t writes_in_flight() const { return in_flight_.load(); }
 
  private:
   HttpResponse PostMessage(const std::string& live_room, const HttpRequest& req);
@@ -95,6 +99,7 @@ class Frontend {
   RateLimiter uid_limiter_;
   RateLimiter ip_limiter_;
   LikeAggregator likes_;
+  std::atomic<int64_t> in_flight_{0};
 
   std::mutex presence_mu_;
   std::map<std::string, std::set<std::string>> presence_;  // guarded by presence_mu_

@@ -13,7 +13,24 @@
 namespace danmu::core {
 
 Processor::Processor(const Config& config, ProcessorHooks hooks, const Clock& clock, Metrics* metrics)
-    : config_(config), hooks_(std::move(hooks)), clock_(clock), metrics_(metrics) {}
+    : config_(config), hooks_(std::move(hooks)), clock_(clock), metrics_(metrics) {
+  for (int i = 0; i < kMaxWorkers; ++i) {
+    worker_backlog_[i] = -1;
+    worker_sampled_at_[i] = -1;
+  }
+}
+
+Processor::Backlog Processor::backlog() const {
+  Backlog b;
+  int n = std::min(config_.processor.workers, kMaxWorkers);
+  for (int i = 0; i < n; ++i) {
+    int64_t m = worker_backlog_[i].load(), at = worker_sampled_at_[i].load();
+    if (m < 0 || at < 0) return Backlog{};
+    b.messages = std::max<int64_t>(b.messages, 0) + m;
+    b.sampled_at_ms = b.sampled_at_ms < 0 ? at : std::min(b.sampled_at_ms, at);
+  }
+  return b;
+}
 
 Processor::~Processor() { Stop(); }
 
@@ -50,6 +67,8 @@ void Processor::Worker(int index) {
       if (consumer) {
         consumer->Close();
         consumer.reset();
+        worker_backlog_[index] = -1;
+        worker_sampled_at_[index] = -1;
         if (--active_workers_ == 0) set_active(false);
         LogWarn("processor_worker_idle", {{"worker", std::to_string(index)}, {"fenced", fenced_ ? "true" : "false"}});
       }
@@ -71,9 +90,16 @@ void Processor::Worker(int index) {
     auto records = consumer->PollBatch(config_.processor.batch_max, config_.processor.batch_wait_ms + 80);
 
     int64_t now_mono = clock_.MonoMs();
-    if (now_mono - last_lag_check > 1000 && metrics_) {
+    if (now_mono - last_lag_check > 200) {
       last_lag_check = now_mono;
-      for (const auto& lag : consumer->Lag()) {
+      int64_t sampled_at = clock_.NowMs();
+      int64_t total = 0;
+      auto lags = consumer->Lag();
+      for (const auto& lag : lags) total += lag.messages;
+      worker_backlog_[index] = total;
+      worker_sampled_at_[index] = sampled_at;
+      for (const auto& lag : lags) {
+        if (!metrics_) break;
         std::string p = std::to_string(lag.partition);
         metrics_->kafka_lag_messages.Add({{"partition", p}}).Set(static_cast<double>(lag.messages));
         // Upper bound: the next unprocessed record is newer than the last one applied.

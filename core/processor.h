@@ -43,6 +43,14 @@ class Processor {
   bool fenced() const { return fenced_.load(); }
   // Messages applied since start (added, not duplicates).
   int64_t applied() const { return applied_.load(); }
+  // Records in Kafka not yet applied, summed over this room's workers, and the
+  // wall time of the OLDEST worker sample (-1 when no worker consumes).
+  // A switchover waits for backlog 0 sampled after writes were frozen.
+  struct Backlog {
+    int64_t messages = -1;
+    int64_t sampled_at_ms = -1;
+  };
+  Backlog backlog() const;
 
  private:
   void Worker(int index);
@@ -55,6 +63,9 @@ class Processor {
   std::atomic<bool> fenced_{false};
   std::atomic<int64_t> applied_{0};
   std::atomic<int> active_workers_{0};
+  static constexpr int kMaxWorkers = 64;
+  std::atomic<int64_t> worker_backlog_[kMaxWorkers];
+  std::atomic<int64_t> worker_sampled_at_[kMaxWorkers];
   std::vector<std::thread> workers_;
 };
 

@@ -32,6 +32,7 @@ void ParseInfoReplication(const std::string& info, LagSample* out) {
     else if (k == "master_repl_offset") master_offset = std::stoll(v);
     else if (k == "slave_repl_offset") slave_offset = std::stoll(v);
   }
+  out->repl_offset = out->local_is_master ? std::max<int64_t>(master_offset, 0) : std::max<int64_t>(slave_offset, 0);
   if (out->local_is_master) {
     out->link_up = true;
     out->offset_lag_bytes = 0;
@@ -96,14 +97,17 @@ LagSample HeartbeatTracker::Tick() {
     ParseInfoReplication((*r)[i + 1].str, &s);
     s.store_epoch = (*r)[i + 2].is_nil() ? 0 : std::stoll((*r)[i + 2].str);
     if (!hb.is_nil() && hb.type == core::RedisReply::Type::kString) {
-      s.lag_seconds = std::max<int64_t>(0, clock_.NowMs() - std::stoll(hb.str)) / 1000.0;
+      last_hb_ms_ = std::stoll(hb.str);
+      s.lag_seconds = std::max<int64_t>(0, clock_.NowMs() - last_hb_ms_) / 1000.0;
     } else {
       s.lag_seconds = 0;
     }
     s.valid = true;
   } else {
-    // The local store is unreachable: treat as a link down with growing lag.
+    // The local store is unreachable: a link down, and the lag grows from the
+    // last heartbeat this room saw.
     s.link_up = false;
+    if (last_hb_ms_ > 0) s.lag_seconds = std::max<int64_t>(0, clock_.NowMs() - last_hb_ms_) / 1000.0;
   }
   if (metrics_) {
     auto& reg = metrics_->registry();
@@ -113,8 +117,11 @@ LagSample HeartbeatTracker::Tick() {
     prometheus::BuildGauge().Name("danmu_replication_offset_lag_bytes").Help("Replica byte offset behind the master").Labels(labels).Register(reg).Add({}).Set(static_cast<double>(s.offset_lag_bytes));
     prometheus::BuildGauge().Name("danmu_store_epoch").Help("Fencing epoch stored in the local Redis").Labels(labels).Register(reg).Add({}).Set(static_cast<double>(s.store_epoch));
   }
-  std::lock_guard lock(mu_);
-  latest_ = s;
+  {
+    std::lock_guard lock(mu_);
+    latest_ = s;
+  }
+  if (on_sample_) on_sample_(s);
   return s;
 }
 

@@ -27,6 +27,7 @@ struct LagSample {
   int64_t offset_lag_bytes = 0;   // master_repl_offset - slave_repl_offset as known locally
   bool local_is_master = true;
   int64_t store_epoch = 0;
+  int64_t repl_offset = 0;        // master_repl_offset on a master, slave_repl_offset on a replica
   bool valid = false;             // false until the first successful read
 };
 
@@ -34,6 +35,8 @@ class HeartbeatTracker {
  public:
   HeartbeatTracker(const core::RedisOptions& local, std::function<bool()> is_primary, std::function<int64_t()> epoch,
                    const core::Clock& clock, core::Metrics* metrics, std::string room);
+  // Called on the tracker's thread after every sample (stale-read fallback).
+  void OnSample(std::function<void(const LagSample&)> callback) { on_sample_ = std::move(callback); }
   ~HeartbeatTracker();
   void Start();
   void Stop();
@@ -49,8 +52,10 @@ class HeartbeatTracker {
   core::Metrics* metrics_;
   std::string room_;
   std::unique_ptr<core::RedisClient> redis_;
+  std::function<void(const LagSample&)> on_sample_;
   mutable std::mutex mu_;
   LagSample latest_;  // guarded by mu_
+  int64_t last_hb_ms_ = 0;  // last heartbeat value read (tracker thread only)
   std::atomic<bool> stop_{true};
   std::thread thread_;
 };

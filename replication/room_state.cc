@@ -63,6 +63,7 @@ void RoomState::BecomePrimary(int64_t new_epoch, const std::string& reason) {
   epoch_ = new_epoch;
   role_ = Role::kPrimary;
   frozen_ = false;
+  confirmed_ = true;
   Persist();
   Publish();
   LogWarn("role_change", {{"room", room_}, {"from", RoleName(was)}, {"to", "primary"},
@@ -87,6 +88,13 @@ void RoomState::SetFrozen(bool frozen, const std::string& reason) {
   if (frozen_.exchange(frozen) == frozen) return;
   Publish();
   LogWarn(frozen ? "writes_frozen" : "writes_unfrozen", {{"room", room_}, {"epoch", std::to_string(epoch())}, {"reason", reason}});
+}
+
+void RoomState::SetConfirmed(bool confirmed, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  if (confirmed_.exchange(confirmed) == confirmed) return;
+  LogWarn(confirmed ? "primary_confirmed" : "primary_unconfirmed",
+          {{"room", room_}, {"epoch", std::to_string(epoch())}, {"reason", reason}});
 }
 
 void RoomState::ObserveEpoch(int64_t epoch) {

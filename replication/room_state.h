@@ -35,7 +35,13 @@ class RoomState {
   bool is_primary() const { return role() == core::Role::kPrimary; }
   int64_t epoch() const { return epoch_.load(); }
   bool frozen() const { return frozen_.load(); }
-  bool accepting_writes() const { return !frozen(); }
+  // A room restarted as primary acts as one only after its peer confirmed it
+  // holds no newer epoch (see role_controller.h); until then it neither
+  // processes nor accepts writes.
+  bool confirmed() const { return confirmed_.load(); }
+  bool active_primary() const { return is_primary() && confirmed(); }
+  bool accepting_writes() const { return !frozen() && (!is_primary() || confirmed()); }
+  void SetConfirmed(bool confirmed, const std::string& reason);
 
   void BecomePrimary(int64_t new_epoch, const std::string& reason);
   void BecomeSecondary(int64_t known_epoch, const std::string& reason);
@@ -54,6 +60,7 @@ class RoomState {
   std::atomic<core::Role> role_;
   std::atomic<int64_t> epoch_;
   std::atomic<bool> frozen_{false};
+  std::atomic<bool> confirmed_{true};
   core::Metrics* metrics_ = nullptr;
 };
 

@@ -1,2 +1,250 @@
 // danmuctl: the operator's command line for a danmu-ha deployment.
-int main() { return 0; }
+//
+//   danmuctl [--env FILE] [--a-admin URL] [--b-admin URL] [--token-file FILE] COMMAND
+//   status [--json]                      both rooms: role, epoch, lag, backlog, read source
+//   freeze|unfreeze --room A|B           stop/resume accepting writes in a primary
+//   promote --room A|B [--force]         promote a room (force: unplanned failover)
+//   demote --room A|B --epoch N          make a room a replica of the other
+//   switchover                           planned switchover of the current primary
+//   drill --planned|--unplanned [--json FILE] [--acked-ids FILE] [--warmup-ms N] [--after-ms N]
+//   degrade set LEVEL [--room A|B|all] [--stream ID] [--for 10m] [--reason TEXT]
+//   degrade clear [--room ...] [--stream ID]   |   degrade status
+// Addresses default to run/stack.env (DANMU_A_ADMIN, DANMU_B_ADMIN,
+// DANMU_A_HTTP, DANMU_B_HTTP, DANMU_TOKEN_FILE, DANMU_RUN_DIR).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/http_client.h"
+#include "core/json_text.h"
+#include "replication/admin_client.h"
+#include "replication/drill.h"
+#include "replication/switchover.h"
+
+namespace {
+
+using danmu::replication::AdminClient;
+
+struct Args {
+  std::map<std::string, std::string> flags;  // --name value (or "1" for switches)
+  std::vector<std::string> positional;
+  std::string Get(const std::string& k, const std::string& def = "") const {
+    auto it = flags.find(k);
+    return it == flags.end() ? def : it->second;
+  }
+  bool Has(const std::string& k) const { return flags.count(k) > 0; }
+};
+
+const std::vector<std::string> kSwitches = {"json-out", "force", "planned", "unplanned", "help"};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) == 0) {
+      std::string k = s.substr(2);
+      bool is_switch = std::find(kSwitches.begin(), kSwitches.end(), k) != kSwitches.end();
+      if (k == "json" && (i + 1 >= argc || std::string(argv[i + 1]).rfind("--", 0) == 0)) {
+        a.flags["json-out"] = "1";
+      } else if (is_switch || i + 1 >= argc) {
+        a.flags[k] = "1";
+      } else {
+        a.flags[k] = argv[++i];
+      }
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+std::map<std::string, std::string> LoadEnvFile(const std::string& path) {
+  std::map<std::string, std::string> env;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos && line[0] != '#') env[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return env;
+}
+
+struct Context {
+  std::string a_admin, b_admin, a_http, b_http, token, run_dir;
+};
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "danmuctl: %s\n", msg.c_str());
+  return 1;
+}
+
+const std::string& AdminOf(const Context& c, const std::string& room) { return room == "B" || room == "b" ? c.b_admin : c.a_admin; }
+
+int PrintStatus(const Context& c, bool json) {
+  int rc = 0;
+  std::string out = "{";
+  for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
+    AdminClient client(url, c.token);
+    auto s = client.Status();
+    if (json) {
+      out += (name == "A" ? "" : ",") + danmu::core::JsonString(name) + ":" + (s.ok() ? s->raw : "null");
+      continue;
+    }
+    if (!s.ok()) {
+      std::printf("room %s  UNREACHABLE  %s\n", name.c_str(), s.status().message().c_str());
+      rc = 1;
+      continue;
+    }
+    std::printf("room %s  %-9s epoch %-3lld %s%s lag %.3fs link %s offset %lld backlog %lld reads %s in-flight %lld\n",
+                s->room.c_str(), danmu::core::RoleName(s->role), static_cast<long long>(s->epoch),
+                s->frozen ? "FROZEN " : "", s->confirmed ? "" : "UNCONFIRMED ", s->lag_seconds,
+                s->link_up ? "up" : "DOWN", static_cast<long long>(s->repl_offset), static_cast<long long>(s->backlog),
+                s->read_source.c_str(), static_cast<long long>(s->writes_in_flight));
+  }
+  if (json) std::printf("%s}\n", out.c_str());
+  return rc;
+}
+
+int Action(const Context& c, const std::string& room, const std::string& action, const std::string& body) {
+  if (room.empty()) return Fail(action + " needs --room A|B");
+  AdminClient client(AdminOf(c, room), c.token);
+  auto s = client.Action(action, body);
+  if (!s.ok()) return Fail(s.status().message());
+  std::printf("%s\n", s->raw.c_str());
+  return 0;
+}
+
+int Switchover(const Context& c) {
+  AdminClient a(c.a_admin, c.token), b(c.b_admin, c.token);
+  auto sa = a.Status();
+  if (!sa.ok()) return Fail("room A unreachable: " + sa.status().message() + " (unplanned? use promote --force)");
+  bool a_primary = sa->active_primary();
+  auto res = danmu::replication::Switchover(a_primary ? a : b, a_primary ? b : a, {});
+  for (const auto& s : res.steps) {
+    std::printf("+%6lld ms  %-20s %5lld ms  %s\n", static_cast<long long>(s.at_ms), s.name.c_str(),
+                static_cast<long long>(s.took_ms), s.detail.c_str());
+  }
+  if (!res.ok) return Fail("switchover failed: " + res.error);
+  std::printf("switchover done: new epoch %lld\n", static_cast<long long>(res.new_epoch));
+  return 0;
+}
+
+int Drill(const Context& c, const Args& args) {
+  danmu::replication::DrillOptions o;
+  o.planned = !args.Has("unplanned");
+  o.a = {"A", c.a_http, c.a_admin};
+  o.b = {"B", c.b_http, c.b_admin};
+  o.token = c.token;
+  o.run_dir = c.run_dir;
+  o.acked_ids_file = args.Get("acked-ids");
+  if (args.Has("warmup-ms")) o.warmup_ms = std::stoi(args.Get("warmup-ms"));
+  if (args.Has("after-ms")) o.after_ms = std::stoi(args.Get("after-ms"));
+  auto rep = danmu::replication::RunDrill(o);
+  std::fputs(rep.ToText().c_str(), stdout);
+  std::string json = rep.ToJson();
+  if (args.Has("json-out")) std::printf("%s\n", json.c_str());
+  if (args.Has("json") && args.Get("json") != "1") std::ofstream(args.Get("json")) << json << "\n";
+  return rep.ExitCode();
+}
+
+int64_t ParseDuration(const std::string& s) {
+  if (s.empty()) return 0;
+  char unit = s.back();
+  int64_t n = std::stoll(s.substr(0, std::isdigit(static_cast<unsigned char>(unit)) ? s.size() : s.size() - 1));
+  switch (unit) {
+    case 'h': return n * 3600;
+    case 'm': return n * 60;
+    default: return n;
+  }
+}
+
+int Degrade(const Context& c, const Args& args) {
+  std::string sub = args.positional.size() > 1 ? args.positional[1] : "status";
+  std::string room = args.Get("room", "all");
+  std::vector<std::string> targets;
+  if (room == "all" || room == "A" || room == "a") targets.push_back(c.a_admin);
+  if (room == "all" || room == "B" || room == "b") targets.push_back(c.b_admin);
+  if (targets.empty()) return Fail("--room must be A, B or all");
+  int rc = 0;
+  for (const auto& url : targets) {
+    danmu::core::HttpCall call;
+    call.url = url + "/v1/admin/degrade";
+    call.headers["Authorization"] = "Bearer " + c.token;
+    if (sub == "set") {
+      if (args.positional.size() < 3) return Fail("degrade set LEVEL");
+      call.method = "POST";
+      call.body = "{\"level\":" + args.positional[2] + ",\"scope\":" + danmu::core::JsonString(room == "all" ? "all" : "room") +
+                  ",\"stream\":" + danmu::core::JsonString(args.Get("stream")) +
+                  ",\"for_s\":" + std::to_string(ParseDuration(args.Get("for", "0"))) +
+                  ",\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl")) + "}";
+    } else if (sub == "clear") {
+      call.method = "POST";
+      call.url = url + "/v1/admin/degrade/clear";
+      call.body = "{\"scope\":" + danmu::core::JsonString(room == "all" ? "all" : "room") +
+                  ",\"stream\":" + danmu::core::JsonString(args.Get("stream")) + "}";
+    } else if (sub != "status") {
+      return Fail("degrade set|clear|status");
+    }
+    auto r = danmu::core::Fetch(call);
+    if (!r.ok() || r->status != 200) {
+      std::fprintf(stderr, "danmuctl: %s: %s\n", url.c_str(), r.ok() ? r->body.c_str() : r.status().message().c_str());
+      rc = 1;
+      continue;
+    }
+    std::printf("%s\n", r->body.c_str());
+    if (room == "all" && sub != "status") break;  // fleet-wide: one room's key reaches both
+  }
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = Parse(argc, argv);
+  if (args.positional.empty() || args.Has("help")) {
+    std::puts("usage: danmuctl [--env FILE] [--a-admin URL] [--b-admin URL] [--token-file FILE] "
+              "status|freeze|unfreeze|promote|demote|switchover|drill|degrade ...");
+    return args.positional.empty() && !args.Has("help") ? 2 : 0;
+  }
+  auto env = LoadEnvFile(args.Get("env", "run/stack.env"));
+  auto pick = [&](const std::string& flag, const char* key) {
+    if (args.Has(flag)) return args.Get(flag);
+    if (const char* v = std::getenv(key)) return std::string(v);
+    return env.count(key) ? env[key] : std::string();
+  };
+  Context c;
+  c.a_admin = pick("a-admin", "DANMU_A_ADMIN");
+  c.b_admin = pick("b-admin", "DANMU_B_ADMIN");
+  c.a_http = pick("a-http", "DANMU_A_HTTP");
+  c.b_http = pick("b-http", "DANMU_B_HTTP");
+  c.run_dir = pick("run-dir", "DANMU_RUN_DIR");
+  std::string token_file = pick("token-file", "DANMU_TOKEN_FILE");
+  if (c.a_admin.empty() || c.b_admin.empty()) return Fail("no room addresses: pass --a-admin/--b-admin or --env run/stack.env");
+  if (!token_file.empty()) {
+    auto t = danmu::core::ReadSecretFile(token_file);
+    if (t.ok()) c.token = *t;
+  }
+  const std::string& cmd = args.positional[0];
+  if (cmd == "status") return PrintStatus(c, args.Has("json-out"));
+  if (cmd == "freeze" || cmd == "unfreeze") {
+    return Action(c, args.Get("room"), cmd, "{\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl")) + "}");
+  }
+  if (cmd == "promote") {
+    return Action(c, args.Get("room"), "promote",
+                  std::string("{\"force\":") + (args.Has("force") ? "true" : "false") +
+                      ",\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl promote")) + "}");
+  }
+  if (cmd == "demote") {
+    return Action(c, args.Get("room"), "demote", "{\"epoch\":" + args.Get("epoch", "0") + ",\"reason\":\"danmuctl demote\"}");
+  }
+  if (cmd == "switchover") return Switchover(c);
+  if (cmd == "drill") return Drill(c, args);
+  if (cmd == "degrade") return Degrade(c, args);
+  return Fail("unknown command " + cmd);
+}

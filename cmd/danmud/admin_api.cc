@@ -1,6 +1,9 @@
 // Admin routes of danmud: translate HTTP to calls on the room's components.
 #include "cmd/danmud/parts.h"
 #include "core/json_text.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include "monitoring/process_metrics.h"
 
 namespace danmu::cmd {
@@ -17,17 +20,47 @@ std::string StatusJson(Daemon::Parts& p) {
   b += ",\"role\":\"" + std::string(core::RoleName(p.state->role())) + "\"";
   b += ",\"epoch\":" + std::to_string(p.state->epoch());
   b += ",\"writes_frozen\":" + std::string(p.state->frozen() ? "true" : "false");
+  b += ",\"confirmed\":" + std::string(p.state->confirmed() ? "true" : "false");
+  b += ",\"writes_in_flight\":" + std::to_string(p.frontend ? p.frontend->writes_in_flight() : 0);
+  b += ",\"read_source\":\"" + std::string(p.reading_from_peer ? "peer" : "local") + "\"";
+  b += ",\"now_ms\":" + std::to_string(p.clock->NowMs());
   b += ",\"replication\":{\"lag_seconds\":" + std::to_string(lag.lag_seconds);
   b += ",\"link_up\":" + std::string(lag.link_up ? "true" : "false");
   b += ",\"offset_lag_bytes\":" + std::to_string(lag.offset_lag_bytes);
   b += ",\"local_is_master\":" + std::string(lag.local_is_master ? "true" : "false");
-  b += ",\"store_epoch\":" + std::to_string(lag.store_epoch) + "}";
+  b += ",\"store_epoch\":" + std::to_string(lag.store_epoch);
+  b += ",\"repl_offset\":" + std::to_string(lag.repl_offset) + "}";
   b += ",\"processor\":{\"running\":" + std::string(p.processor ? "true" : "false");
   b += ",\"fenced\":" + std::string(p.processor && p.processor->fenced() ? "true" : "false");
-  b += ",\"applied\":" + std::to_string(p.processor ? p.processor->applied() : 0) + "}";
+  b += ",\"applied\":" + std::to_string(p.processor ? p.processor->applied() : 0);
+  auto backlog = p.processor ? p.processor->backlog() : core::Processor::Backlog{};
+  b += ",\"backlog\":" + std::to_string(backlog.messages);
+  b += ",\"backlog_sampled_at_ms\":" + std::to_string(backlog.sampled_at_ms) + "}";
   b += ",\"cache\":{\"hot_rooms\":" + std::to_string(p.cache ? p.cache->hot_rooms() : 0) + "}";
   b += "}";
   return b;
+}
+
+// Reads an optional JSON body of an admin action: {"reason":..., "epoch":..., "force":...}.
+struct ActionBody {
+  std::string reason = "admin api";
+  int64_t epoch = 0;
+  bool force = false;
+};
+
+core::Result<ActionBody> ParseAction(const HttpRequest& req) {
+  ActionBody a;
+  if (req.body.empty()) return a;
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(req.body).extract<Poco::JSON::Object::Ptr>();
+    if (o->has("reason")) a.reason = o->getValue<std::string>("reason");
+    if (o->has("epoch")) a.epoch = o->getValue<int64_t>("epoch");
+    if (o->has("force")) a.force = o->getValue<bool>("force");
+  } catch (const std::exception& e) {
+    return core::Status(core::Code::kInvalidArgument, std::string("admin action body: ") + e.what());
+  }
+  return a;
 }
 
 }  // namespace
@@ -50,9 +83,37 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
   p.admin->Add("GET", "/v1/admin/status", false, [parts](const HttpRequest&) {
     return HttpResponse::Json(200, StatusJson(*parts));
   });
+  p.admin->Add("POST", "/v1/admin/freeze", true, [parts](const HttpRequest& req) {
+    auto a = ParseAction(req);
+    if (!a.ok()) return HttpResponse::Error(a.status());
+    if (!parts->state->is_primary()) return HttpResponse::Error(409, "not_primary", "only a primary freezes writes");
+    parts->state->SetFrozen(true, a->reason);
+    return HttpResponse::Json(200, StatusJson(*parts));
+  });
+  p.admin->Add("POST", "/v1/admin/unfreeze", true, [parts](const HttpRequest& req) {
+    auto a = ParseAction(req);
+    if (!a.ok()) return HttpResponse::Error(a.status());
+    parts->state->SetFrozen(false, a->reason);
+    return HttpResponse::Json(200, StatusJson(*parts));
+  });
+  p.admin->Add("POST", "/v1/admin/promote", true, [parts](const HttpRequest& req) {
+    auto a = ParseAction(req);
+    if (!a.ok()) return HttpResponse::Error(a.status());
+    auto epoch = parts->controller->Promote(a->reason, a->force);
+    if (!epoch.ok()) return HttpResponse::Error(epoch.status());
+    return HttpResponse::Json(200, StatusJson(*parts));
+  });
+  p.admin->Add("POST", "/v1/admin/demote", true, [parts](const HttpRequest& req) {
+    auto a = ParseAction(req);
+    if (!a.ok()) return HttpResponse::Error(a.status());
+    if (a->epoch <= 0) return HttpResponse::Error(400, "invalid_argument", "demote needs the new primary's epoch");
+    auto s = parts->controller->Demote(a->epoch, a->reason);
+    if (!s.ok()) return HttpResponse::Error(s);
+    return HttpResponse::Json(200, StatusJson(*parts));
+  });
   p.admin->Add("POST", "/v1/admin/ingest", true, [parts](const HttpRequest& req) {
     if (!parts->frontend) return HttpResponse::Error(503, "unavailable", "this danmud runs no frontend");
-    if (!parts->state->is_primary()) {
+    if (!parts->state->active_primary()) {
       return HttpResponse::Error(core::Status(core::Code::kUnavailable, "this room is not the primary"));
     }
     return parts->frontend->HandleIngest(req);

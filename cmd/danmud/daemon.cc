@@ -38,9 +38,11 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   std::string state_file = c.run_dir + "/room-" + c.room + ".state";
   core::Role role = c.role;
   int64_t epoch = 1;
-  replication::LoadRoomState(state_file, &role, &epoch);
+  bool had_state = replication::LoadRoomState(state_file, &role, &epoch);
+  p.restarted_as_primary = had_state && role == core::Role::kPrimary;
   p.state = std::make_unique<replication::RoomState>(c.room, state_file, role, epoch);
   p.state->AttachMetrics(p.metrics.get());
+  p.controller = std::make_unique<replication::RoleController>(p.config, p.state.get());
 
   auto producer = core::KafkaProducer::Create(c.kafka, p.metrics.get());
   if (!producer.ok()) return producer.status();
@@ -65,15 +67,35 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   if (c.Runs("processor")) {
     core::ProcessorHooks hooks;
     replication::RoomState* state = p.state.get();
-    hooks.active = [state] { return state->is_primary(); };
+    hooks.active = [state] { return state->active_primary(); };
     hooks.epoch = [state] { return state->epoch(); };
+    replication::RoleController* controller = p.controller.get();
+    hooks.on_fenced = [controller](const core::Status& s) { controller->OnFenced(s.message()); };
     p.processor = std::make_unique<core::Processor>(c, std::move(hooks), *p.clock, p.metrics.get());
   }
   {
     replication::RoomState* state = p.state.get();
     p.heartbeat = std::make_unique<replication::HeartbeatTracker>(
-        c.redis, [state] { return state->is_primary(); }, [state] { return state->epoch(); }, *p.clock,
+        c.redis, [state] { return state->active_primary(); }, [state] { return state->epoch(); }, *p.clock,
         p.metrics.get(), c.room);
+    // Stale-read fallback: a secondary's cache reads the primary room's Redis
+    // while the local replica is stale; the decision has hysteresis.
+    p.fallback = std::make_unique<replication::ReadFallbackPolicy>(c.ha);
+    auto& active = prometheus::BuildGauge().Name("danmu_stale_read_fallback_active").Help("1 while this room's frontends read the primary room's Redis").Labels({{"room", c.room}}).Register(*p.registry).Add({});
+    auto& engaged = prometheus::BuildCounter().Name("danmu_stale_read_fallbacks_total").Help("Times the stale-read fallback engaged").Labels({{"room", c.room}}).Register(*p.registry).Add({});
+    Parts* parts = &p;
+    p.heartbeat->OnSample([parts, state, &active, &engaged](const replication::LagSample& sample) {
+      if (!parts->cache || parts->config.peer.redis.empty()) return;
+      bool want = parts->fallback->Update(sample, state->is_primary(), parts->clock->MonoMs());
+      if (want == parts->reading_from_peer.load()) return;
+      parts->reading_from_peer = want;
+      parts->cache->SetReadAddress(want ? parts->config.peer.redis : parts->config.redis.address);
+      active.Set(want ? 1 : 0);
+      if (want) engaged.Increment();
+      core::LogWarn(want ? "stale_read_fallback_engaged" : "stale_read_fallback_released",
+                    {{"lag_seconds", std::to_string(sample.lag_seconds)}, {"link_up", sample.link_up ? "true" : "false"},
+                     {"read_from", want ? parts->config.peer.redis : parts->config.redis.address}});
+    });
   }
 
   p.admin = std::make_unique<core::AdminRouter>(p.admin_token, p.metrics.get());
@@ -95,6 +117,9 @@ Daemon::~Daemon() { Stop(); }
 
 Status Daemon::Start() {
   Parts& p = *parts_;
+  // The role controller first: a room restarted as primary must be
+  // unconfirmed before its processor or frontend can act as a primary.
+  p.controller->Start(p.restarted_as_primary);
   if (p.cache) p.cache->Start();
   if (p.frontend) p.frontend->Start();
   if (p.processor) p.processor->Start();
@@ -123,6 +148,8 @@ void Daemon::Stop() {
   if (p.processor) p.processor->Stop();
   step("archive");
   StopArchive(p);
+  step("controller");
+  if (p.controller) p.controller->Stop();
   step("heartbeat");
   if (p.heartbeat) p.heartbeat->Stop();
   step("cache");

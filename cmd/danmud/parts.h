@@ -1,5 +1,6 @@
 #pragma once
 // The components of a running danmud (private to cmd/danmud).
+#include <atomic>
 #include <memory>
 
 #include "cmd/danmud/daemon.h"
@@ -13,6 +14,8 @@
 #include "core/room_cache.h"
 #include "core/write_route.h"
 #include "replication/heartbeat.h"
+#include "replication/read_fallback.h"
+#include "replication/role_controller.h"
 #include "replication/role_write_route.h"
 #include "replication/room_state.h"
 
@@ -34,11 +37,20 @@ struct Daemon::Parts {
   std::unique_ptr<core::Frontend> frontend;
   std::unique_ptr<core::Processor> processor;
   std::unique_ptr<replication::HeartbeatTracker> heartbeat;
+  std::unique_ptr<replication::RoleController> controller;
+  std::unique_ptr<replication::ReadFallbackPolicy> fallback;
+  bool restarted_as_primary = false;
+  std::atomic<bool> reading_from_peer{false};
   std::unique_ptr<core::AdminRouter> admin;
   std::unique_ptr<core::HttpServer> public_server;
   std::unique_ptr<core::HttpServer> admin_server;
 
   // --- archive and replay (issue 4): members added by archive_wiring.cc's owner ---
+  // The archiver (component "archiver", acts only while primary) and the
+  // replay store + API (with the frontend when replay_redis is set). The
+  // struct is defined in archive_wiring.cc; shared_ptr keeps this header free
+  // of their includes (its deleter is bound where the struct is complete).
+  std::shared_ptr<struct ArchiveParts> archive;
   // --- end archive and replay ---
 };
 

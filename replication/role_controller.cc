@@ -1,0 +1,156 @@
+#include "replication/role_controller.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "core/http_client.h"
+#include "core/live_keys.h"
+#include "core/log.h"
+#include "core/write_route.h"
+
+namespace danmu::replication {
+
+using core::Code;
+using core::Status;
+
+core::Result<PeerView> FetchPeerView(const std::string& admin_url, int timeout_ms) {
+  core::HttpCall call;
+  call.url = admin_url + "/v1/admin/status";
+  call.timeout_ms = timeout_ms;
+  auto r = core::Fetch(call);
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return Status(Code::kUnavailable, "peer status answered " + std::to_string(r->status));
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(r->body).extract<Poco::JSON::Object::Ptr>();
+    PeerView v;
+    v.role = o->getValue<std::string>("role") == "primary" ? core::Role::kPrimary : core::Role::kSecondary;
+    v.epoch = o->getValue<int64_t>("epoch");
+    v.frozen = o->getValue<bool>("writes_frozen");
+    v.confirmed = o->has("confirmed") ? o->getValue<bool>("confirmed") : true;
+    return v;
+  } catch (const std::exception& e) {
+    return Status(Code::kUnavailable, std::string("peer status unreadable: ") + e.what());
+  }
+}
+
+RoleController::RoleController(const core::Config& config, RoomState* state)
+    : config_(config), state_(state), redis_(std::make_unique<core::RedisClient>(config.redis, "live", nullptr)) {}
+
+RoleController::~RoleController() { Stop(); }
+
+Status RoleController::ReplicaOf(const std::string& address) {
+  core::RedisArgs args = {"REPLICAOF", "NO", "ONE"};
+  if (!address.empty()) {
+    std::string host;
+    int port = 0;
+    if (!core::SplitHostPort(address, &host, &port)) return Status(Code::kInvalidArgument, "bad peer redis " + address);
+    args = {"REPLICAOF", host, std::to_string(port)};
+  }
+  auto r = redis_->Command(args);
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return Status(Code::kUnavailable, "REPLICAOF: " + r->str);
+  return Status::Ok();
+}
+
+core::Result<int64_t> RoleController::Promote(const std::string& reason, bool force) {
+  std::lock_guard lock(mu_);
+  if (state_->active_primary()) return state_->epoch();  // idempotent
+  int64_t peer_epoch = peer_epoch_seen_.load();
+  if (!config_.peer.admin_url.empty()) {
+    auto peer = FetchPeerView(core::SplitList(config_.peer.admin_url).front());
+    if (peer.ok()) {
+      peer_epoch = std::max(peer_epoch, peer->epoch);
+      if (peer->role == core::Role::kPrimary && !peer->frozen && peer->confirmed && !force) {
+        return Status(Code::kFencedEpoch,
+                      "the peer room is an active primary (epoch " + std::to_string(peer->epoch) +
+                          "): use a planned switchover, or force an unplanned failover");
+      }
+    } else if (!force) {
+      return Status(Code::kUnavailable, "peer room unreachable (" + peer.status().message() +
+                                            "): promote with force for an unplanned failover");
+    }
+  }
+  if (Status s = ReplicaOf(""); !s.ok()) return s;
+  auto stored = redis_->Command({"GET", core::keys::kEpoch});
+  if (!stored.ok()) return stored.status();
+  int64_t store_epoch = stored->is_nil() ? 0 : std::stoll(stored->str);
+  int64_t next = std::max({state_->epoch(), store_epoch, peer_epoch}) + 1;
+  auto set = redis_->Command({"SET", core::keys::kEpoch, std::to_string(next)});
+  if (!set.ok()) return set.status();
+  if (set->is_error()) return Status(Code::kUnavailable, "SET epoch: " + set->str);
+  state_->BecomePrimary(next, reason + (force ? " (forced)" : ""));
+  return next;
+}
+
+Status RoleController::Demote(int64_t epoch, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  state_->BecomeSecondary(epoch, reason);
+  return ReplicaOf(config_.peer.redis);
+}
+
+void RoleController::OnFenced(const std::string& detail) {
+  // The store holds a newer epoch: another room was promoted. Stop being a
+  // primary now; the peer watch re-attaches the Redis once the peer answers.
+  int64_t peer = peer_epoch_seen_.load();
+  std::lock_guard lock(mu_);
+  if (state_->is_primary()) state_->BecomeSecondary(std::max(peer, state_->epoch() + 1), "fenced: " + detail);
+}
+
+void RoleController::WatchOnce() {
+  if (config_.peer.admin_url.empty()) return;
+  auto peer = FetchPeerView(core::SplitList(config_.peer.admin_url).front());
+  if (!peer.ok()) return;  // unreachable: an unconfirmed primary stays unconfirmed
+  peer_epoch_seen_ = std::max(peer_epoch_seen_.load(), peer->epoch);
+  const bool peer_primary = peer->role == core::Role::kPrimary;
+  if (state_->is_primary()) {
+    if (peer_primary && peer->epoch > state_->epoch()) {
+      core::LogWarn("superseded_by_peer", {{"epoch", std::to_string(state_->epoch())},
+                                           {"peer_epoch", std::to_string(peer->epoch)}});
+      (void)Demote(peer->epoch, "peer room holds a newer epoch");
+      return;
+    }
+    if (!state_->confirmed()) {
+      if (!peer_primary || peer->epoch < state_->epoch()) {
+        state_->SetConfirmed(true, "peer is " + std::string(peer_primary ? "an older primary" : "secondary") +
+                                       " at epoch " + std::to_string(peer->epoch));
+      } else {
+        core::LogError("two_primaries_same_epoch", {{"epoch", std::to_string(state_->epoch())}});
+      }
+    }
+    return;
+  }
+  // Secondary: make sure the local Redis follows the primary peer (rejoin).
+  if (peer_primary && peer->confirmed) {
+    state_->ObserveEpoch(peer->epoch);
+    std::lock_guard lock(mu_);
+    auto role = redis_->Command({"ROLE"});
+    if (role.ok() && !role->elements.empty() && role->elements[0].str == "master") {
+      core::LogWarn("rejoin_as_replica", {{"primary_redis", config_.peer.redis}, {"epoch", std::to_string(peer->epoch)}});
+      (void)ReplicaOf(config_.peer.redis);
+    }
+  }
+}
+
+void RoleController::Start(bool restarted_as_primary) {
+  if (restarted_as_primary) state_->SetConfirmed(false, "restarted as primary: waiting for the peer room to confirm");
+  // One round before anything serves: a superseded primary demotes itself
+  // before its frontend or processor start.
+  WatchOnce();
+  stop_ = false;
+  thread_ = std::thread([this] {
+    while (!stop_) {
+      WatchOnce();
+      for (int waited = 0; waited < config_.ha.peer_watch_ms && !stop_; waited += 50) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
+}
+
+void RoleController::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace danmu::replication

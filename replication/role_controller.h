@@ -1,0 +1,75 @@
+#pragma once
+// Promotion, demotion and the split-brain guard of one room (DESIGN §2, §8).
+//
+// Protocol (admin API of each danmud; danmuctl and Ansible drive it):
+//   promote(force): REPLICAOF NO ONE on the local Redis; epoch := max(own,
+//     store, peer's last known) + 1; SET danmu:epoch in the (now master)
+//     store; become primary. Refused while the peer is an active, unfrozen
+//     primary unless forced (unplanned failover with the peer unreachable).
+//   demote(epoch): become secondary at `epoch` (writes now forward to the
+//     peer, the processor idles), then REPLICAOF the peer's Redis.
+//   planned switchover = freeze old primary, drain, promote new, demote old.
+//
+// Split-brain guard (peer watch, every ha.peer_watch_ms):
+//   - a primary that sees the peer primary with a NEWER epoch demotes itself
+//     at once (it was superseded while partitioned or down);
+//   - a room restarted as primary (its state file says so) is unconfirmed:
+//     it neither processes nor accepts writes until the peer answers and holds
+//     no newer epoch; so an old primary that comes back can never write;
+//   - a secondary whose local Redis is a master while the peer is primary
+//     re-attaches it as a replica of the peer (rejoin).
+// The store-level fence (the apply script refusing older epochs) backs all
+// of this up: even a processor that missed every signal cannot write.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/config.h"
+#include "core/redis_client.h"
+#include "core/status.h"
+#include "replication/room_state.h"
+
+namespace danmu::replication {
+
+struct PeerView {
+  core::Role role = core::Role::kSecondary;
+  int64_t epoch = 0;
+  bool frozen = false;
+  bool confirmed = true;
+};
+
+// GET <admin_url>/v1/admin/status of the other room.
+core::Result<PeerView> FetchPeerView(const std::string& admin_url, int timeout_ms = 1000);
+
+class RoleController {
+ public:
+  RoleController(const core::Config& config, RoomState* state);
+  ~RoleController();
+
+  core::Result<int64_t> Promote(const std::string& reason, bool force);
+  core::Status Demote(int64_t epoch, const std::string& reason);
+  // The processor reported that the store refused our epoch.
+  void OnFenced(const std::string& detail);
+
+  // restarted_as_primary: the state file (not the config) made us primary.
+  void Start(bool restarted_as_primary);
+  void Stop();
+  // One peer-watch round (the loop's body; tests call it directly).
+  void WatchOnce();
+
+ private:
+  core::Status ReplicaOf(const std::string& address);
+
+  const core::Config& config_;
+  RoomState* state_;
+  std::mutex mu_;  // serialises promote/demote/watch
+  std::unique_ptr<core::RedisClient> redis_;  // guarded by mu_
+  std::atomic<int64_t> peer_epoch_seen_{0};
+  std::atomic<bool> stop_{true};
+  std::thread thread_;
+};
+
+}  // namespace danmu::replication

@@ -1,0 +1,2 @@
+// Archive and replay against the real stack (being written).
+#include <gtest/gtest.h>

@@ -110,7 +110,7 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   Reader r(&error);
   Config c;
   r.OnlyKeys(root, "", {"room", "role", "components", "run_dir", "http", "admin", "redis", "replay_redis", "kafka",
-                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive"});
+                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade"});
   r.Get(root, "", "room", &c.room, true);
   std::string role;
   r.Get(root, "", "role", &role, true);
@@ -274,7 +274,46 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
     r.Fail("ha.recover_lag_seconds", "must not exceed ha.fallback_lag_seconds (hysteresis)");
   }
 
+  const YAML::Node dg = root["degrade"];
+  r.OnlyKeys(dg, "degrade", {"thin_limit", "thin_room_online", "backoff_step_ms", "backoff_max_ms", "default_for_s",
+                             "watch_ms", "auto", "eval_ms", "dwell_ms", "lower_ratio", "kafka_lag_seconds",
+                             "redis_latency_ms", "replication_lag_seconds", "in_flight_requests"});
+  r.Get(dg, "degrade", "thin_limit", &c.degrade.thin_limit);
+  r.Get(dg, "degrade", "thin_room_online", &c.degrade.thin_room_online);
+  r.Get(dg, "degrade", "backoff_step_ms", &c.degrade.backoff_step_ms);
+  r.Get(dg, "degrade", "backoff_max_ms", &c.degrade.backoff_max_ms);
+  r.Get(dg, "degrade", "default_for_s", &c.degrade.default_for_s);
+  r.Get(dg, "degrade", "watch_ms", &c.degrade.watch_ms);
+  r.Get(dg, "degrade", "auto", &c.degrade.auto_enabled);
+  r.Get(dg, "degrade", "eval_ms", &c.degrade.eval_ms);
+  r.Get(dg, "degrade", "dwell_ms", &c.degrade.dwell_ms);
+  r.Get(dg, "degrade", "lower_ratio", &c.degrade.lower_ratio);
+  for (auto [key, out] : std::vector<std::pair<const char*, std::vector<double>*>>{
+           {"kafka_lag_seconds", &c.degrade.kafka_lag_seconds}, {"redis_latency_ms", &c.degrade.redis_latency_ms},
+           {"replication_lag_seconds", &c.degrade.replication_lag_seconds},
+           {"in_flight_requests", &c.degrade.in_flight_requests}}) {
+    if (!dg || !dg[key]) continue;
+    std::string path = std::string("degrade.") + key;
+    if (!dg[key].IsSequence() || dg[key].size() != 3) {
+      r.Fail(path, "must be a list of 3 raise thresholds (levels 1, 2, 3)");
+      continue;
+    }
+    out->clear();
+    try {
+      for (const auto& n : dg[key]) out->push_back(n.as<double>());
+    } catch (const YAML::Exception&) {
+      r.Fail(path, "must hold numbers");
+    }
+    if (out->size() == 3 && !((*out)[0] <= (*out)[1] && (*out)[1] <= (*out)[2])) r.Fail(path, "must be ascending");
+  }
+  if (!r.failed() && (c.degrade.lower_ratio <= 0 || c.degrade.lower_ratio >= 1)) {
+    r.Fail("degrade.lower_ratio", "must be between 0 and 1 (exclusive)");
+  }
+
   if (!r.failed()) {
+    CheckPositive(r, "degrade.thin_limit", c.degrade.thin_limit);
+    CheckPositive(r, "degrade.backoff_max_ms", c.degrade.backoff_max_ms);
+    CheckPositive(r, "degrade.watch_ms", c.degrade.watch_ms);
     CheckPositive(r, "limits.max_text_bytes", c.limits.max_text_bytes);
     CheckPositive(r, "limits.uid_rate_per_sec", c.limits.uid_rate_per_sec);
     CheckPositive(r, "limits.uid_burst", c.limits.uid_burst);

@@ -115,6 +115,27 @@ struct CursorOptions {
   std::string secret_file;     // shared by both rooms: cursors are valid in either
 };
 
+struct DegradeOptions {
+  // Level 2: rooms with at least thin_room_online viewers serve at most
+  // thin_limit comments per poll (gifts, own and priority messages extra).
+  int thin_limit = 20;
+  int thin_room_online = 1000;
+  // Level 3: next_poll_ms doubles on entry, then every backoff_step_ms, up to the cap.
+  int backoff_step_ms = 10000;
+  int backoff_max_ms = 16000;
+  int default_for_s = 3600;        // manual settings without an expiry expire after this
+  int watch_ms = 500;              // how often frontends re-read the danmu:degrade hash
+  // Automatic control (run by the active primary, published fleet-wide).
+  bool auto_enabled = false;
+  int eval_ms = 1000;
+  int dwell_ms = 10000;            // lower one step only after every signal stayed low this long
+  double lower_ratio = 0.5;        // "low" = below raise threshold x lower_ratio
+  std::vector<double> kafka_lag_seconds = {2, 5, 10};        // raise thresholds for levels 1, 2, 3
+  std::vector<double> redis_latency_ms = {50, 100, 200};
+  std::vector<double> replication_lag_seconds = {5, 10, 30};
+  std::vector<double> in_flight_requests = {200, 400, 800};
+};
+
 struct HaOptions {
   // Secondary frontends read from the primary room's Redis while the local
   // replica lags more than fallback_lag_seconds or its link is down, and go
@@ -146,6 +167,7 @@ struct Config {
   CursorOptions cursor;
   ArchiveOptions archive;
   HaOptions ha;
+  DegradeOptions degrade;
 
   bool Runs(const std::string& component) const;
 };

@@ -250,6 +250,11 @@ HttpResponse Frontend::Poll(const std::string& live_room, const HttpRequest& req
     p.limit = std::min(p.limit, config_.poll.big_room_limit);
   }
   DegradeView d = Degrade(live_room);
+  if (d.thin_limit > 0 && online >= config_.degrade.thin_room_online) {
+    p.thin_limit = d.thin_limit;
+    p.viewer_uid = uid;
+    d.thinned = true;
+  }
   auto r = cache_->Poll(p);
   if (!r.ok()) return HttpResponse::Error(r.status());
   if (metrics_) metrics_->polls.Add({}).Increment();

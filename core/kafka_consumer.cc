@@ -98,7 +98,7 @@ std::vector<PartitionLag> KafkaConsumer::Lag() {
     if (impl_->consumer->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, 1000) ==
         RdKafka::ERR_NO_ERROR) {
       int64_t committed = tp->offset() >= 0 ? tp->offset() : low;
-      out.push_back({tp->partition(), std::max<int64_t>(0, high - committed)});
+      out.push_back({tp->partition(), std::max<int64_t>(0, high - committed), committed, high});
     }
   }
   RdKafka::TopicPartition::destroy(parts);

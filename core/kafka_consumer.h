@@ -23,6 +23,8 @@ struct KafkaRecord {
 struct PartitionLag {
   int32_t partition = 0;
   int64_t messages = 0;   // high watermark - committed position
+  int64_t committed = 0;
+  int64_t high = 0;
 };
 
 class KafkaConsumer {

@@ -17,7 +17,18 @@ Processor::Processor(const Config& config, ProcessorHooks hooks, const Clock& cl
   for (int i = 0; i < kMaxWorkers; ++i) {
     worker_backlog_[i] = -1;
     worker_sampled_at_[i] = -1;
+    worker_lag_seconds_[i] = 0;
   }
+}
+
+double Processor::lag_seconds() const {
+  double m = 0;
+  for (int i = 0; i < std::min(config_.processor.workers, kMaxWorkers); ++i) m = std::max(m, worker_lag_seconds_[i].load());
+  return m;
+}
+
+void Processor::SetPaused(bool paused) {
+  if (paused_.exchange(paused) != paused) LogWarn(paused ? "processor_paused" : "processor_resumed", {{"reason", "admin drill hook"}});
 }
 
 Processor::Backlog Processor::backlog() const {
@@ -55,7 +66,9 @@ void Processor::Worker(int index) {
   prometheus::Histogram* batch_size = metrics_ ? &metrics_->processor_batch_size.Add(
       {}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}) : nullptr;
   prometheus::Histogram* delay = metrics_ ? &metrics_->processor_delay.Add({}, Metrics::LatencyBuckets()) : nullptr;
-  std::map<int32_t, int64_t> last_ts;  // partition -> timestamp of the last applied record
+  // partition -> (wall ms, high watermark then): records pending since that
+  // time; reset once the committed offset passes that watermark.
+  std::map<int32_t, std::pair<int64_t, int64_t>> lag_since;
   int64_t last_lag_check = 0;
 
   auto set_active = [&](bool on) {
@@ -87,7 +100,12 @@ void Processor::Worker(int index) {
       LogInfo("processor_worker_active", {{"worker", std::to_string(index)}, {"brokers", config_.kafka.brokers},
                                           {"epoch", std::to_string(hooks_.epoch())}});
     }
-    auto records = consumer->PollBatch(config_.processor.batch_max, config_.processor.batch_wait_ms + 80);
+    std::vector<KafkaRecord> records;
+    if (paused_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } else {
+      records = consumer->PollBatch(config_.processor.batch_max, config_.processor.batch_wait_ms + 80);
+    }
 
     int64_t now_mono = clock_.MonoMs();
     if (now_mono - last_lag_check > 200) {
@@ -98,15 +116,25 @@ void Processor::Worker(int index) {
       for (const auto& lag : lags) total += lag.messages;
       worker_backlog_[index] = total;
       worker_sampled_at_[index] = sampled_at;
+      double worst = 0;
       for (const auto& lag : lags) {
-        if (!metrics_) break;
+        // Lag in seconds: how long this partition has had unapplied records
+        // (an upper bound on the age of the oldest one, sampled every 200 ms).
+        double secs = 0;
+        if (lag.messages > 0) {
+          auto [it, fresh] = lag_since.emplace(lag.partition, std::make_pair(sampled_at, lag.high));
+          if (lag.committed >= it->second.second) it->second = {sampled_at, lag.high};  // that backlog was applied
+          secs = (sampled_at - it->second.first) / 1000.0;
+        } else {
+          lag_since.erase(lag.partition);
+        }
+        worst = std::max(worst, secs);
+        if (!metrics_) continue;
         std::string p = std::to_string(lag.partition);
         metrics_->kafka_lag_messages.Add({{"partition", p}}).Set(static_cast<double>(lag.messages));
-        // Upper bound: the next unprocessed record is newer than the last one applied.
-        double secs = 0;
-        if (lag.messages > 0 && last_ts.count(lag.partition)) secs = (clock_.NowMs() - last_ts[lag.partition]) / 1000.0;
         metrics_->kafka_lag_seconds.Add({{"partition", p}}).Set(secs);
       }
+      worker_lag_seconds_[index] = worst;
     }
     if (records.empty()) continue;
 
@@ -177,7 +205,6 @@ void Processor::Worker(int index) {
       applied = true;
     }
     if (!applied) continue;  // stopping or fenced: leave the offsets for the next owner
-    for (const auto& r : records) last_ts[r.partition] = r.timestamp_ms;
     if (batches_ok) {
       batches_ok->Increment();
       batch_size->Observe(static_cast<double>(records.size()));

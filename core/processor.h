@@ -51,6 +51,12 @@ class Processor {
     int64_t sampled_at_ms = -1;
   };
   Backlog backlog() const;
+  // Age of the oldest unapplied record, max over partitions (seconds).
+  double lag_seconds() const;
+  // Drill hook: a paused processor stops applying (lag builds) but keeps
+  // measuring its backlog.
+  void SetPaused(bool paused);
+  bool paused() const { return paused_.load(); }
 
  private:
   void Worker(int index);
@@ -61,11 +67,13 @@ class Processor {
   Metrics* metrics_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> fenced_{false};
+  std::atomic<bool> paused_{false};
   std::atomic<int64_t> applied_{0};
   std::atomic<int> active_workers_{0};
   static constexpr int kMaxWorkers = 64;
   std::atomic<int64_t> worker_backlog_[kMaxWorkers];
   std::atomic<int64_t> worker_sampled_at_[kMaxWorkers];
+  std::atomic<double> worker_lag_seconds_[kMaxWorkers];
   std::vector<std::thread> workers_;
 };
 

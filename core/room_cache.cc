@@ -1,6 +1,7 @@
 #include "core/room_cache.h"
 
 #include <algorithm>
+#include <random>
 
 #include "core/live_keys.h"
 #include "core/log.h"
@@ -18,6 +19,19 @@ int64_t ToInt(const RedisReply& r) {
   return 0;
 }
 }  // namespace
+
+RoomCache::Entry RoomCache::MakeEntry(int64_t score, std::string payload) {
+  Entry e{score, std::move(payload), {}, false};
+  // Payloads are our own canonical JSON: uids never contain escapes.
+  constexpr std::string_view kUid = "\"uid\":\"";
+  auto pos = e.payload.find(kUid);
+  if (pos != std::string::npos) {
+    auto end = e.payload.find('"', pos + kUid.size());
+    if (end != std::string::npos) e.uid = e.payload.substr(pos + kUid.size(), end - pos - kUid.size());
+  }
+  e.priority = e.payload.find("\"priority\":true") != std::string::npos;
+  return e;
+}
 
 RoomCache::RoomCache(const CacheOptions& options, const PollOptions& poll,
                      std::unique_ptr<RedisClient> redis_for_refresh, std::unique_ptr<RedisClient> redis_for_miss,
@@ -101,7 +115,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
       w.items.clear();
       w.head = 0;
       for (size_t i = n; i-- > 0;) {
-        w.items.push_back({ToInt(r.elements[2 * i + 1]), r.elements[2 * i].str});
+        w.items.push_back(MakeEntry(ToInt(r.elements[2 * i + 1]), r.elements[2 * i].str));
       }
       w.floor = (static_cast<int>(n) >= options_.window && n > 0) ? w.items.front().score - 1 : 0;
       w.top = n ? w.items.back().score : 0;
@@ -111,7 +125,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
     for (size_t i = 0; i < n; ++i) {
       int64_t score = ToInt(r.elements[2 * i + 1]);
       if (score <= w.top) continue;  // cannot happen with the Lua writer; never serve twice
-      w.items.push_back({score, r.elements[2 * i].str});
+      w.items.push_back(MakeEntry(score, r.elements[2 * i].str));
       w.top = score;
     }
     size_t live = w.items.size() - w.head;
@@ -223,7 +237,7 @@ Result<std::vector<RoomCache::Entry>> RoomCache::ReadAfter(const std::string& li
                                  "(" + std::to_string(after), "+inf", "WITHSCORES", "LIMIT", "0", std::to_string(limit)});
   if (!r.ok()) return r.status();
   std::vector<Entry> out;
-  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) out.push_back({ToInt(r->elements[i + 1]), r->elements[i].str});
+  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) out.push_back(MakeEntry(ToInt(r->elements[i + 1]), r->elements[i].str));
   return out;
 }
 
@@ -254,6 +268,7 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
     int64_t score;
     int type;
     const std::string* payload;
+    const Entry* entry;
   };
   std::vector<Candidate> all;
   std::vector<Entry> fetched[kStoredTypeCount];
@@ -266,7 +281,7 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
       // Recent tail: the newest `limit` of each type are candidates.
       size_t live = w.items.size() - w.head;
       size_t from = w.head + (live > static_cast<size_t>(req.limit) ? live - req.limit : 0);
-      for (size_t i = from; i < w.items.size(); ++i) all.push_back({w.items[i].score, t, &w.items[i].payload});
+      for (size_t i = from; i < w.items.size(); ++i) all.push_back({w.items[i].score, t, &w.items[i].payload, &w.items[i]});
       continue;
     }
     if (after < w.floor && !req.big_room_slice) {
@@ -275,16 +290,52 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
       if (!r.ok()) return r.status();
       fetched[t] = std::move(*r);
       miss = true;
-      for (const auto& e : fetched[t]) all.push_back({e.score, t, &e.payload});
+      for (const auto& e : fetched[t]) all.push_back({e.score, t, &e.payload, &e});
       continue;
     }
     auto begin = std::upper_bound(w.items.begin() + static_cast<std::ptrdiff_t>(w.head), w.items.end(), after,
                                   [](int64_t s, const Entry& e) { return s < e.score; });
-    for (auto it = begin; it != w.items.end(); ++it) all.push_back({it->score, t, &it->payload});
+    for (auto it = begin; it != w.items.end(); ++it) all.push_back({it->score, t, &it->payload, &*it});
   }
   std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
     return a.score != b.score ? a.score < b.score : a.type < b.type;
   });
+  if (req.thin_limit > 0 && req.cursor) {
+    // Level 2: keep every gift, join and system message, the viewer's own
+    // and priority comments, and a uniform sample of thin_limit other
+    // comments; the cursor moves past what was left out.
+    std::vector<size_t> others;
+    for (size_t i = 0; i < all.size(); ++i) {
+      const Entry* e = all[i].entry;
+      if (kStoredTypes[all[i].type] == MessageType::kComment && !e->priority && e->uid != req.viewer_uid) {
+        others.push_back(i);
+      }
+    }
+    if (others.size() > static_cast<size_t>(req.thin_limit)) {
+      static thread_local std::mt19937_64 rng{std::random_device{}()};
+      for (size_t i = 0; i < static_cast<size_t>(req.thin_limit); ++i) {
+        std::uniform_int_distribution<size_t> pick(i, others.size() - 1);
+        std::swap(others[i], others[pick(rng)]);
+      }
+      std::vector<bool> drop(all.size(), false);
+      for (size_t i = req.thin_limit; i < others.size(); ++i) drop[others[i]] = true;
+      std::vector<Candidate> kept;
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (drop[i]) out.next.after[all[i].type] = std::max(out.next.after[all[i].type], all[i].score);
+        else kept.push_back(all[i]);
+      }
+      // A dropped comment above the last served message would be skipped
+      // only if the limit cuts below it; cap the cursor at what was served.
+      if (kept.size() > static_cast<size_t>(req.limit)) {
+        int64_t cutoff = kept[req.limit - 1].score;
+        for (int t = 0; t < kStoredTypeCount; ++t) {
+          if (out.next.after[t] > cutoff) out.next.after[t] = std::max(req.cursor->after[t], cutoff);
+        }
+      }
+      all.swap(kept);
+      out.thinned = true;
+    }
+  }
   size_t take_from = 0, take_to = all.size();
   if (!req.cursor || req.big_room_slice) {
     // Most recent `limit`; the cursor jumps to the top of every type.

@@ -39,6 +39,10 @@ struct PollRequest {
   std::optional<Cursor> cursor;  // none: the recent tail
   int limit = 50;                // the client's limit, already clamped
   bool big_room_slice = false;   // true: serve the most recent `limit`, skip older
+  // Degradation level 2: at most `thin_limit` comments per poll besides the
+  // viewer's own and priority ones, sampled uniformly (0 = no thinning).
+  int thin_limit = 0;
+  std::string viewer_uid;
 };
 
 struct PollResult {
@@ -48,6 +52,7 @@ struct PollResult {
   int64_t likes = 0;
   int64_t online = 0;
   std::string state;          // live | ended | "" (unknown)
+  bool thinned = false;       // comments were left out by level-2 thinning
 };
 
 class RoomCache {
@@ -77,7 +82,10 @@ class RoomCache {
   struct Entry {
     int64_t score;
     std::string payload;
+    std::string uid;        // extracted once, for thinning
+    bool priority = false;
   };
+  static Entry MakeEntry(int64_t score, std::string payload);
   struct TypeWindow {
     std::vector<Entry> items;  // ascending score; trimmed from the front
     size_t head = 0;           // items[head..] are live (amortised trimming)

@@ -1,5 +1,6 @@
 #include "replication/heartbeat.h"
 
+#include <chrono>
 #include <sstream>
 
 #include "core/live_keys.h"
@@ -86,7 +87,9 @@ LagSample HeartbeatTracker::Tick() {
   cmds.push_back({"GET", core::keys::kHeartbeat});
   cmds.push_back({"INFO", "replication"});
   cmds.push_back({"GET", core::keys::kEpoch});
+  auto rt_start = std::chrono::steady_clock::now();
   auto r = redis_->Pipeline(cmds);
+  double rt_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rt_start).count();
   {
     std::lock_guard lock(mu_);
     s = latest_;
@@ -103,7 +106,9 @@ LagSample HeartbeatTracker::Tick() {
       s.lag_seconds = 0;
     }
     s.valid = true;
+    s.roundtrip_ms = rt_ms;
   } else {
+    s.roundtrip_ms = rt_ms;
     // The local store is unreachable: a link down, and the lag grows from the
     // last heartbeat this room saw.
     s.link_up = false;

@@ -27,7 +27,8 @@ struct LagSample {
   int64_t offset_lag_bytes = 0;   // master_repl_offset - slave_repl_offset as known locally
   bool local_is_master = true;
   int64_t store_epoch = 0;
-  int64_t repl_offset = 0;        // master_repl_offset on a master, slave_repl_offset on a replica
+  int64_t repl_offset = 0;
+  double roundtrip_ms = 0;        // the sample's Redis round trip (latency signal)        // master_repl_offset on a master, slave_repl_offset on a replica
   bool valid = false;             // false until the first successful read
 };
 

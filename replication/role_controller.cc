@@ -28,6 +28,7 @@ core::Result<PeerView> FetchPeerView(const std::string& admin_url, int timeout_m
     v.epoch = o->getValue<int64_t>("epoch");
     v.frozen = o->getValue<bool>("writes_frozen");
     v.confirmed = o->has("confirmed") ? o->getValue<bool>("confirmed") : true;
+    if (o->has("replication")) v.lag_seconds = o->getObject("replication")->getValue<double>("lag_seconds");
     return v;
   } catch (const std::exception& e) {
     return Status(Code::kUnavailable, std::string("peer status unreadable: ") + e.what());
@@ -102,6 +103,7 @@ void RoleController::WatchOnce() {
   auto peer = FetchPeerView(core::SplitList(config_.peer.admin_url).front());
   if (!peer.ok()) return;  // unreachable: an unconfirmed primary stays unconfirmed
   peer_epoch_seen_ = std::max(peer_epoch_seen_.load(), peer->epoch);
+  peer_lag_seconds_ = peer->lag_seconds;
   const bool peer_primary = peer->role == core::Role::kPrimary;
   if (state_->is_primary()) {
     if (peer_primary && peer->epoch > state_->epoch()) {

@@ -39,6 +39,7 @@ struct PeerView {
   int64_t epoch = 0;
   bool frozen = false;
   bool confirmed = true;
+  double lag_seconds = 0;
 };
 
 // GET <admin_url>/v1/admin/status of the other room.
@@ -59,6 +60,8 @@ class RoleController {
   void Stop();
   // One peer-watch round (the loop's body; tests call it directly).
   void WatchOnce();
+  // The other room's replication lag as last reported (degradation signal).
+  double peer_lag_seconds() const { return peer_lag_seconds_.load(); }
 
  private:
   core::Status ReplicaOf(const std::string& address);
@@ -68,6 +71,7 @@ class RoleController {
   std::mutex mu_;  // serialises promote/demote/watch
   std::unique_ptr<core::RedisClient> redis_;  // guarded by mu_
   std::atomic<int64_t> peer_epoch_seen_{0};
+  std::atomic<double> peer_lag_seconds_{0};
   std::atomic<bool> stop_{true};
   std::thread thread_;
 };

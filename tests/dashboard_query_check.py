@@ -9,14 +9,16 @@ Usage: PROMETHEUS_URL=http://127.0.0.1:27040 tests/dashboard_query_check.py [DAS
    default A,B) successfully at least 3 times and it is up now.
 2. Unless DANMU_QUERY_CHECK_TRAFFIC=0, sends a little benign public traffic to
    each room (DANMU_A_HTTP, DANMU_B_HTTP): starts the live room
-   "query-check", posts a comment and likes, polls, lists users. Counters that
-   only appear once used (writes by type, polls, forwarded writes) then exist
-   even when no other test ran before. Then waits (bounded) until Prometheus
-   has scraped the new series a few times, so that rate() has two samples.
-3. Evaluates every panel target and every annotation query of
-   grafana/dashboards/*.json through /api/v1/query, with $__rate_interval ->
-   1m, $__interval -> 15s, $__range -> 1h and every dashboard variable ($room)
-   -> ".+". A query fails if Prometheus returns an error or no series.
+   "query-check", posts a comment and likes, polls twice, lists users.
+   Counters that only appear once used (writes by type, polls, cache hits,
+   forwarded writes) then exist even when no other test ran before. Then
+   waits (bounded) until Prometheus has scraped the new series a few times,
+   so that rate() has two samples.
+3. Evaluates every panel target, every annotation query and every
+   label_values() variable query of grafana/dashboards/*.json through
+   /api/v1/query, with $__rate_interval -> 1m, $__interval -> 15s,
+   $__range -> 1h and every dashboard variable ($room) -> ".+". A query fails
+   if Prometheus returns an error or no series.
    Failures print the dashboard, panel title, refId, the query sent, and the
    metric names in it that Prometheus has never seen.
 4. Checks that Prometheus loaded the rule files (monitoring/rules/*.yml) and
@@ -135,7 +137,8 @@ def send_traffic(rooms):
             ("POST", "/start", {}),
             ("POST", "/messages", {"type": "comment", "uid": "query-check", "text": f"dashboard query check {room}"}),
             ("POST", "/likes", {"uid": "query-check", "count": 2}),
-            ("GET", "/messages", None),
+            ("GET", "/messages", None),  # the first poll of a room misses the cache,
+            ("GET", "/messages", None),  # the second one hits it
             ("GET", "/users", None),
         ]
         results = [f"{m} {p} -> {http(m, base + p, b)}" for m, p, b in steps]
@@ -144,15 +147,15 @@ def send_traffic(rooms):
     return sent
 
 
-def wait_for_traffic_scraped(prom, rooms, timeout_s):
-    # Three scrapes of the poll counter within the last minute: rate(...[1m])
-    # then has samples on both sides of the traffic.
-    expr = 'count by (room) (count_over_time(danmu_polls_total[1m]) >= 3)'
-
+def wait_for_traffic_scraped(prom, rooms, sent_at, timeout_s):
+    # Three scrapes of every room since the traffic: counters it created then
+    # have at least two samples, which rate(...[1m]) needs.
     def probe():
+        window = max(1, int(time.time() - sent_at))
+        expr = f'count by (room) (count_over_time(up{{job=~"danmud.*"}}[{window}s]) >= 3)'
         got, err = rooms_with(prom, expr)
         missing = sorted(set(rooms) - got)
-        return not missing, err or f"rooms whose poll counter is not scraped 3 times yet: {','.join(missing)}"
+        return not missing, err or f"rooms not scraped 3 times since the traffic: {','.join(missing)}"
 
     return wait_until("traffic scraped", timeout_s, probe)
 
@@ -205,6 +208,15 @@ def dashboard_queries(path):
             continue
         expr = (a.get("target") or {}).get("expr") or a.get("expr") or ""
         yield f"annotation {a.get('name')}", expr, variables
+    for v in d.get("templating", {}).get("list", []):
+        if v.get("type") != "query":
+            continue
+        q = v.get("query")
+        q = q.get("query", "") if isinstance(q, dict) else q or ""
+        # label_values(metric, label) is Grafana's; the same question in PromQL:
+        m = re.fullmatch(r"\s*label_values\((.+),\s*(\w+)\s*\)\s*", q)
+        expr = f"count by ({m.group(2)}) ({m.group(1)})" if m else q
+        yield f"variable {v.get('name')}", expr, variables
 
 
 def main(argv):
@@ -237,9 +249,10 @@ def main(argv):
 
     if os.environ.get("DANMU_QUERY_CHECK_TRAFFIC", "1") != "0":
         sent = send_traffic(rooms)
+        sent_at = time.time()
         if sent:
-            ok, detail = wait_for_traffic_scraped(prom, sent, wait_s)
-            check("check traffic scraped", [] if ok else [detail])
+            ok, detail = wait_for_traffic_scraped(prom, sent, sent_at, wait_s)
+            check(f"traffic to rooms {','.join(sent)} scraped 3 times", [] if ok else [detail])
 
     known, err = prom.get("/api/v1/label/__name__/values")
     known = set(known or [])

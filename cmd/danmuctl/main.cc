@@ -180,6 +180,7 @@ int Degrade(const Context& c, const Args& args) {
       if (args.positional.size() < 3) return Fail("degrade set LEVEL");
       call.method = "POST";
       call.body = "{\"level\":" + args.positional[2] + ",\"scope\":" + danmu::core::JsonString(room == "all" ? "all" : "room") +
+                  ",\"room\":" + danmu::core::JsonString(room == "b" ? "B" : room == "a" ? "A" : room) +
                   ",\"stream\":" + danmu::core::JsonString(args.Get("stream")) +
                   ",\"for_s\":" + std::to_string(ParseDuration(args.Get("for", "0"))) +
                   ",\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl")) + "}";
@@ -187,6 +188,7 @@ int Degrade(const Context& c, const Args& args) {
       call.method = "POST";
       call.url = url + "/v1/admin/degrade/clear";
       call.body = "{\"scope\":" + danmu::core::JsonString(room == "all" ? "all" : "room") +
+                  ",\"room\":" + danmu::core::JsonString(room == "b" ? "B" : room == "a" ? "A" : room) +
                   ",\"stream\":" + danmu::core::JsonString(args.Get("stream")) + "}";
     } else if (sub != "status") {
       return Fail("degrade set|clear|status");

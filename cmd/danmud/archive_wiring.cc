@@ -38,7 +38,7 @@ Status WireArchiver(Daemon::Parts& p) {
   hooks.active = [state] { return state->active_primary(); };
   auto archiver = core::Archiver::Create(p.config, std::move(hooks), *p.clock, p.metrics.get());
   if (!archiver.ok()) {
-    return Status(Code::kInvalidArgument, "component 'archiver': " + archiver.status().message());
+    return Status(Code::kInvalidArgument, archiver.status().message());  // "archiver: ..."
   }
   p.archive->archiver = std::move(*archiver);
   return Status::Ok();

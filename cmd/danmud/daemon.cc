@@ -52,6 +52,25 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
                                                               c.kafka.produce_timeout_ms + 2000, p.metrics.get());
   p.write_route = std::make_unique<replication::RoleWriteRoute>(p.state.get(), p.kafka_route.get(), p.forward_route.get());
 
+  {
+    // Degradation switches: every danmud watches them; the active primary
+    // also retires expired ones and runs the automatic controller.
+    core::DegradeWatcherHooks dh;
+    replication::RoomState* state = p.state.get();
+    dh.active_primary = [state] { return state->active_primary(); };
+    Parts* parts = &p;
+    dh.signals = [parts] {
+      core::DegradeSignals s;
+      if (parts->processor) s.kafka_lag_seconds = parts->processor->lag_seconds();
+      if (parts->heartbeat) s.redis_latency_ms = parts->heartbeat->Latest().roundtrip_ms;
+      s.replication_lag_seconds = parts->controller->peer_lag_seconds();
+      s.in_flight_requests = parts->metrics->http_in_flight.Add({{"server", "public"}}).Value();
+      return s;
+    };
+    p.degrade = std::make_unique<core::DegradeWatcher>(
+        p.config, std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()), std::move(dh), *p.clock,
+        p.metrics.get());
+  }
   if (c.Runs("frontend")) {
     p.cache = std::make_unique<core::RoomCache>(
         c.cache, c.poll, std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
@@ -59,6 +78,8 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     core::FrontendHooks hooks;
     replication::RoomState* state = p.state.get();
     hooks.accepting_writes = [state] { return state->accepting_writes(); };
+    core::DegradeWatcher* degrade = p.degrade.get();
+    hooks.degrade = [degrade](const std::string& live_room) { return degrade->View(live_room); };
     if (auto s = WireArchive(p, &hooks); !s.ok()) return s;
     p.frontend = std::make_unique<core::Frontend>(
         c, p.write_route.get(), p.cache.get(), std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
@@ -120,6 +141,8 @@ Status Daemon::Start() {
   // The role controller first: a room restarted as primary must be
   // unconfirmed before its processor or frontend can act as a primary.
   p.controller->Start(p.restarted_as_primary);
+  p.degrade->Tick();  // serve with the switches in force from the first request
+  p.degrade->Start();
   if (p.cache) p.cache->Start();
   if (p.frontend) p.frontend->Start();
   if (p.processor) p.processor->Start();
@@ -152,6 +175,8 @@ void Daemon::Stop() {
   if (p.controller) p.controller->Stop();
   step("heartbeat");
   if (p.heartbeat) p.heartbeat->Stop();
+  step("degrade");
+  if (p.degrade) p.degrade->Stop();
   step("cache");
   if (p.cache) p.cache->Stop();
   step("admin_server");

@@ -6,6 +6,7 @@
 #include "cmd/danmud/daemon.h"
 #include "core/admin_router.h"
 #include "core/clock.h"
+#include "core/degrade_watcher.h"
 #include "core/frontend.h"
 #include "core/http_server.h"
 #include "core/kafka_producer.h"
@@ -39,6 +40,7 @@ struct Daemon::Parts {
   std::unique_ptr<replication::HeartbeatTracker> heartbeat;
   std::unique_ptr<replication::RoleController> controller;
   std::unique_ptr<replication::ReadFallbackPolicy> fallback;
+  std::unique_ptr<core::DegradeWatcher> degrade;
   bool restarted_as_primary = false;
   std::atomic<bool> reading_from_peer{false};
   std::unique_ptr<core::AdminRouter> admin;

@@ -29,7 +29,15 @@
 //      Keeping meta keeps late messages' scores increasing and lets the scan
 //      see them. If a message did arrive, go back to 2 (copying only what is
 //      new), at most archive.max_attempts rounds (result changed).
-//   6. the like total at release time replaces the one from step 4.
+//   6. archived_rooms takes the like total and viewer count read atomically
+//      with the release (GREATEST: a re-run never lowers them).
+//
+// Limits: only what the live sets still hold is archived. They are capped at
+// processor.live_cap per type (oldest trimmed), so a room that outgrew the
+// cap before its end has lost its oldest messages before the archiver runs;
+// archiving every message of such rooms needs copies during the stream (the
+// copy is idempotent, so a periodic step 2 for live rooms would do) or an
+// archive fed from Kafka. The copy reads the live master in batches.
 //
 // Queue: on_stream_end enqueues the room (deduplicated, in memory). Nothing
 // survives a restart on purpose: the scan re-finds the work. At start, and
@@ -121,7 +129,9 @@ class Archiver {
   Archiver& operator=(const Archiver&) = delete;
 
   void Start();  // the worker: queued jobs and the periodic scan
-  void Stop();   // aborts a running archive between batches
+  // Ends the worker and aborts a running archive between batches (result
+  // aborted, nothing released); ArchiveRoom aborts until Start() again.
+  void Stop();
 
   // Queues a room whose end was acknowledged; returns at once.
   void Enqueue(const std::string& live_room);

@@ -110,7 +110,7 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   Reader r(&error);
   Config c;
   r.OnlyKeys(root, "", {"room", "role", "components", "run_dir", "http", "admin", "redis", "replay_redis", "kafka",
-                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade"});
+                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade", "probe"});
   r.Get(root, "", "room", &c.room, true);
   std::string role;
   r.Get(root, "", "role", &role, true);
@@ -273,6 +273,11 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   if (!r.failed() && c.ha.recover_lag_seconds > c.ha.fallback_lag_seconds) {
     r.Fail("ha.recover_lag_seconds", "must not exceed ha.fallback_lag_seconds (hysteresis)");
   }
+
+  const YAML::Node probe = root["probe"];
+  r.OnlyKeys(probe, "probe", {"interval_ms", "timeout_ms"});
+  r.Get(probe, "probe", "interval_ms", &c.probe.interval_ms);
+  r.Get(probe, "probe", "timeout_ms", &c.probe.timeout_ms);
 
   const YAML::Node dg = root["degrade"];
   r.OnlyKeys(dg, "degrade", {"thin_limit", "thin_room_online", "backoff_step_ms", "backoff_max_ms", "default_for_s",

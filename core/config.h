@@ -136,6 +136,11 @@ struct DegradeOptions {
   std::vector<double> in_flight_requests = {200, 400, 800};
 };
 
+struct ProbeOptions {
+  int interval_ms = 5000;   // one probe round per interval
+  int timeout_ms = 5000;    // a probe comment not visible by then is a failure
+};
+
 struct HaOptions {
   // Secondary frontends read from the primary room's Redis while the local
   // replica lags more than fallback_lag_seconds or its link is down, and go
@@ -168,6 +173,7 @@ struct Config {
   ArchiveOptions archive;
   HaOptions ha;
   DegradeOptions degrade;
+  ProbeOptions probe;
 
   bool Runs(const std::string& component) const;
 };

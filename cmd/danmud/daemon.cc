@@ -119,6 +119,12 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     });
   }
 
+  if (c.Runs("probe")) {
+    if (!c.Runs("frontend") || p.admin_token.empty()) {
+      return Status(Code::kInvalidArgument, "config key 'components': the probe needs the frontend and admin.token_file");
+    }
+    p.probe = std::make_unique<monitoring::Probe>(p.config, p.admin_token, *p.clock, p.metrics.get());
+  }
   p.admin = std::make_unique<core::AdminRouter>(p.admin_token, p.metrics.get());
   RegisterAdminRoutes(p);
   core::AdminRouter* admin = p.admin.get();
@@ -150,6 +156,7 @@ Status Daemon::Start() {
   p.heartbeat->Start();
   p.admin_server->Start();
   if (p.public_server) p.public_server->Start();
+  if (p.probe) p.probe->Start();
   core::LogWarn("danmud_started", {{"room", p.config.room}, {"role", core::RoleName(p.state->role())},
                                    {"epoch", std::to_string(p.state->epoch())},
                                    {"public_port", std::to_string(p.config.http.public_port)},
@@ -163,6 +170,8 @@ void Daemon::Stop() {
   // Stop taking requests first, then the writers, then the readers. Each
   // step is logged so that a slow shutdown says where it is stuck.
   auto step = [](const char* what) { core::LogInfo("shutdown_step", {{"step", what}}); };
+  step("probe");
+  if (p.probe) p.probe->Stop();
   step("public_server");
   if (p.public_server) p.public_server->Stop();
   step("frontend");

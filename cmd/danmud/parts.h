@@ -14,6 +14,7 @@
 #include "core/processor.h"
 #include "core/room_cache.h"
 #include "core/write_route.h"
+#include "monitoring/probe.h"
 #include "replication/heartbeat.h"
 #include "replication/read_fallback.h"
 #include "replication/role_controller.h"
@@ -41,6 +42,7 @@ struct Daemon::Parts {
   std::unique_ptr<replication::RoleController> controller;
   std::unique_ptr<replication::ReadFallbackPolicy> fallback;
   std::unique_ptr<core::DegradeWatcher> degrade;
+  std::unique_ptr<monitoring::Probe> probe;
   bool restarted_as_primary = false;
   std::atomic<bool> reading_from_peer{false};
   std::unique_ptr<core::AdminRouter> admin;

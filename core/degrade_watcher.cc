@@ -35,7 +35,11 @@ void DegradeWatcher::Start() {
   stop_ = false;
   thread_ = std::thread([this] {
     while (!stop_) {
-      Tick();
+      try {
+        Tick();
+      } catch (const std::exception& e) {
+        LogError("degrade_tick_failed", {{"error", e.what()}});
+      }
       for (int waited = 0; waited < config_.degrade.watch_ms && !stop_; waited += 25) {
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
       }

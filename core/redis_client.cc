@@ -4,6 +4,7 @@
 #include <Poco/SHA1Engine.h>
 #include <Poco/DigestEngine.h>
 
+#include <charconv>
 #include <chrono>
 
 #include "core/metrics.h"
@@ -27,6 +28,14 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
     return false;
   }
   return *port > 0 && *port < 65536;
+}
+
+int64_t RedisReply::AsInt(int64_t fallback) const {
+  if (type == Type::kInteger) return integer;
+  if (type != Type::kString || str.empty()) return fallback;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(str.data(), str.data() + str.size(), v);
+  return ec == std::errc() && p == str.data() + str.size() ? v : fallback;
 }
 
 namespace {

@@ -24,6 +24,9 @@ struct RedisReply {
 
   bool is_error() const { return type == Type::kError; }
   bool is_nil() const { return type == Type::kNil; }
+  // The reply as an integer: an integer reply, or a string of digits.
+  // Anything else (nil, an error such as LOADING, text) yields `fallback`.
+  int64_t AsInt(int64_t fallback = 0) const;
 };
 
 using RedisArgs = std::vector<std::string>;

@@ -91,7 +91,11 @@ void Probe::Start() {
   stop_ = false;
   thread_ = std::thread([this] {
     while (!stop_) {
-      RunOnce();
+      try {
+        RunOnce();
+      } catch (const std::exception& e) {
+        core::LogError("probe_round_failed", {{"error", e.what()}});
+      }
       for (int waited = 0; waited < impl_->config.probe.interval_ms && !stop_; waited += 50) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }

@@ -30,8 +30,8 @@ void ParseInfoReplication(const std::string& info, LagSample* out) {
     std::string k = line.substr(0, eq), v = line.substr(eq + 1);
     if (k == "role") out->local_is_master = (v == "master");
     else if (k == "master_link_status") out->link_up = (v == "up");
-    else if (k == "master_repl_offset") master_offset = std::stoll(v);
-    else if (k == "slave_repl_offset") slave_offset = std::stoll(v);
+    else if (k == "master_repl_offset") master_offset = std::strtoll(v.c_str(), nullptr, 10);
+    else if (k == "slave_repl_offset") slave_offset = std::strtoll(v.c_str(), nullptr, 10);
   }
   out->repl_offset = out->local_is_master ? std::max<int64_t>(master_offset, 0) : std::max<int64_t>(slave_offset, 0);
   if (out->local_is_master) {
@@ -60,7 +60,11 @@ void HeartbeatTracker::Start() {
   stop_ = false;
   thread_ = std::thread([this] {
     while (!stop_) {
-      Tick();
+      try {
+        Tick();
+      } catch (const std::exception& e) {
+        core::LogError("heartbeat_tick_failed", {{"error", e.what()}});
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
@@ -98,9 +102,15 @@ LagSample HeartbeatTracker::Tick() {
     size_t i = cmds.size() - 3;
     const auto& hb = (*r)[i];
     ParseInfoReplication((*r)[i + 1].str, &s);
-    s.store_epoch = (*r)[i + 2].is_nil() ? 0 : std::stoll((*r)[i + 2].str);
-    if (!hb.is_nil() && hb.type == core::RedisReply::Type::kString) {
-      last_hb_ms_ = std::stoll(hb.str);
+    // Replies may be errors (LOADING while a replica resyncs): never trust
+    // them to be numbers.
+    s.store_epoch = (*r)[i + 2].AsInt(s.store_epoch);
+    if (hb.is_error()) {
+      // LOADING: the replica is resyncing; it serves nothing fresh yet.
+      s.link_up = false;
+      if (last_hb_ms_ > 0) s.lag_seconds = std::max<int64_t>(0, clock_.NowMs() - last_hb_ms_) / 1000.0;
+    } else if (hb.AsInt(0) > 0) {
+      last_hb_ms_ = hb.AsInt(0);
       s.lag_seconds = std::max<int64_t>(0, clock_.NowMs() - last_hb_ms_) / 1000.0;
     } else {
       s.lag_seconds = 0;

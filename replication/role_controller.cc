@@ -75,7 +75,8 @@ core::Result<int64_t> RoleController::Promote(const std::string& reason, bool fo
   if (Status s = ReplicaOf(""); !s.ok()) return s;
   auto stored = redis_->Command({"GET", core::keys::kEpoch});
   if (!stored.ok()) return stored.status();
-  int64_t store_epoch = stored->is_nil() ? 0 : std::stoll(stored->str);
+  if (stored->is_error()) return Status(Code::kUnavailable, "GET epoch: " + stored->str);
+  int64_t store_epoch = stored->AsInt(0);
   int64_t next = std::max({state_->epoch(), store_epoch, peer_epoch}) + 1;
   auto set = redis_->Command({"SET", core::keys::kEpoch, std::to_string(next)});
   if (!set.ok()) return set.status();
@@ -142,7 +143,11 @@ void RoleController::Start(bool restarted_as_primary) {
   stop_ = false;
   thread_ = std::thread([this] {
     while (!stop_) {
-      WatchOnce();
+      try {
+        WatchOnce();
+      } catch (const std::exception& e) {
+        core::LogError("peer_watch_failed", {{"error", e.what()}});
+      }
       for (int waited = 0; waited < config_.ha.peer_watch_ms && !stop_; waited += 50) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }

@@ -77,6 +77,7 @@ void RoomState::BecomeSecondary(int64_t known_epoch, const std::string& reason) 
   if (known_epoch > old) epoch_ = known_epoch;
   role_ = Role::kSecondary;
   frozen_ = false;
+  confirmed_ = true;  // "unconfirmed" only qualifies a primary
   Persist();
   Publish();
   LogWarn("role_change", {{"room", room_}, {"from", RoleName(was)}, {"to", "secondary"},

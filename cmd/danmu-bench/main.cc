@@ -1,2 +1,286 @@
-// danmuctl: the operator's command line for a danmu-ha deployment.
-int main() { return 0; }
+// danmu-bench: load and benchmarks for danmu-ha.
+//   danmu-bench load --a URL --b URL [--seconds N] [--rooms N] [--writers N] [--pollers N]
+//       live traffic through both rooms: writers post comments/gifts/likes
+//       (keep-alive connections), pollers follow every live room in both
+//       rooms with cursors and obey next_poll_ms; prints a summary.
+//   danmu-bench baseline-server --port P [--threads N]
+//       a bare Poco HTTPServer answering a fixed poll-shaped JSON: the
+//       baseline that bench/run measures danmud's poll path against.
+//   danmu-bench writes --url URL [--seconds N] [--clients N]
+//       acknowledged writes per second through one frontend (keep-alive).
+//   danmu-bench produce --brokers B --topic T [--seconds N] [--clients N]
+//       the baseline for writes: acks=all produces straight to Kafka.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/kafka_producer.h"
+
+namespace {
+
+std::map<std::string, std::string> Flags(int argc, char** argv, int from) {
+  std::map<std::string, std::string> f;
+  for (int i = from; i + 1 < argc; i += 2) f[std::string(argv[i]).substr(2)] = argv[i + 1];
+  return f;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// One keep-alive HTTP connection.
+class Conn {
+ public:
+  explicit Conn(const std::string& base) : uri_(base), session_(uri_.getHost(), uri_.getPort()) {
+    session_.setKeepAlive(true);
+    session_.setTimeout(Poco::Timespan(10, 0));
+  }
+  int Call(const std::string& method, const std::string& path, const std::string& body, std::string* out) {
+    try {
+      Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+      req.setKeepAlive(true);
+      if (method == "POST") {
+        req.setContentType("application/json");
+        req.setContentLength(static_cast<std::streamsize>(body.size()));
+      }
+      session_.sendRequest(req) << body;
+      Poco::Net::HTTPResponse resp;
+      auto& is = session_.receiveResponse(resp);
+      out->clear();
+      Poco::StreamCopier::copyToString(is, *out);
+      return resp.getStatus();
+    } catch (const std::exception&) {
+      session_.reset();
+      return 0;
+    }
+  }
+
+ private:
+  Poco::URI uri_;
+  Poco::Net::HTTPClientSession session_;
+};
+
+int Load(const std::map<std::string, std::string>& f) {
+  const std::string a = f.at("a"), b = f.count("b") ? f.at("b") : f.at("a");
+  const int seconds = std::stoi(f.count("seconds") ? f.at("seconds") : "30");
+  const int rooms = std::stoi(f.count("rooms") ? f.at("rooms") : "4");
+  const int writers = std::stoi(f.count("writers") ? f.at("writers") : "4");
+  const int pollers = std::stoi(f.count("pollers") ? f.at("pollers") : "16");
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> acked{0}, write_err{0}, polls{0}, poll_err{0}, received{0}, likes{0};
+  std::vector<std::thread> ts;
+  for (int w = 0; w < writers; ++w) {
+    ts.emplace_back([&, w] {
+      Conn c(w % 2 ? b : a);
+      std::string out;
+      for (int i = 0; !stop; ++i) {
+        std::string room = "live" + std::to_string(i % rooms);
+        std::string uid = "bench" + std::to_string(w) + "x" + std::to_string(i % 200);
+        int st;
+        if (i % 10 == 9) {
+          st = c.Call("POST", "/v1/rooms/" + room + "/likes", "{\"uid\":\"" + uid + "\",\"count\":5}", &out);
+          if (st == 202) likes += 5;
+        } else if (i % 10 == 8) {
+          st = c.Call("POST", "/v1/rooms/" + room + "/messages",
+                      "{\"type\":\"gift\",\"uid\":\"" + uid + "\",\"gift\":{\"id\":\"rose\",\"count\":1}}", &out);
+        } else {
+          st = c.Call("POST", "/v1/rooms/" + room + "/messages",
+                      "{\"type\":\"comment\",\"uid\":\"" + uid + "\",\"text\":\"hello " + std::to_string(i) + "\"}", &out);
+        }
+        if (st == 202) ++acked; else ++write_err;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
+  for (int p = 0; p < pollers; ++p) {
+    ts.emplace_back([&, p] {
+      Conn c(p % 2 ? b : a);
+      std::string room = "live" + std::to_string(p % rooms), cursor, out;
+      while (!stop) {
+        std::string path = "/v1/rooms/" + room + "/messages?limit=100&uid=viewer" + std::to_string(p);
+        if (!cursor.empty()) path += "&cursor=" + cursor;
+        int st = c.Call("GET", path, "", &out);
+        int wait = 2000;
+        if (st == 200) {
+          ++polls;
+          try {
+            Poco::JSON::Parser parser;
+            auto o = parser.parse(out).extract<Poco::JSON::Object::Ptr>();
+            cursor = o->getValue<std::string>("cursor");
+            received += static_cast<int64_t>(o->getArray("messages")->size());
+            wait = o->getValue<int>("next_poll_ms");
+          } catch (const std::exception&) {
+          }
+        } else {
+          ++poll_err;
+          wait = 500;
+        }
+        // Obey next_poll_ms, scaled down 4x so that a short run sees traffic.
+        for (int waited = 0; waited < wait / 4 && !stop; waited += 50) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  }
+  for (int s = 1; s <= seconds; ++s) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (s % 10 == 0 || s == seconds) {
+      std::printf("  t=%3ds  acknowledged %lld (%lld refused)  polls %lld (%lld failed)  messages delivered %lld  likes %lld\n",
+                  s, static_cast<long long>(acked.load()), static_cast<long long>(write_err.load()),
+                  static_cast<long long>(polls.load()), static_cast<long long>(poll_err.load()),
+                  static_cast<long long>(received.load()), static_cast<long long>(likes.load()));
+      std::fflush(stdout);
+    }
+  }
+  stop = true;
+  for (auto& t : ts) t.join();
+  std::printf("load: %.0f writes/s acknowledged, %.0f polls/s, %lld write errors, %lld poll errors\n",
+              acked.load() / static_cast<double>(seconds), polls.load() / static_cast<double>(seconds),
+              static_cast<long long>(write_err.load()), static_cast<long long>(poll_err.load()));
+  return write_err.load() > acked.load() / 10 ? 1 : 0;
+}
+
+class FixedHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& out) override {
+    static const std::string kBody =
+        "{\"messages\":[],\"cursor\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"likes\":0,\"online\":0,"
+        "\"state\":\"live\",\"next_poll_ms\":2000,\"degrade\":{\"level\":0,\"likes_paused\":false,\"thinned\":false}}";
+    out.setContentType("application/json");
+    out.setContentLength(static_cast<std::streamsize>(kBody.size()));
+    out.send() << kBody;
+  }
+};
+
+class FixedFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new FixedHandler();
+  }
+};
+
+int BaselineServer(const std::map<std::string, std::string>& f) {
+  int port = std::stoi(f.at("port"));
+  int threads = std::stoi(f.count("threads") ? f.at("threads") : "128");
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  Poco::ThreadPool pool(2, threads + 4);
+  auto* params = new Poco::Net::HTTPServerParams();
+  params->setMaxThreads(threads);
+  params->setMaxQueued(512);
+  params->setKeepAlive(true);
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), 1024);
+  Poco::Net::HTTPServer server(new FixedFactory(), pool, socket, params);
+  server.start();
+  int sig = 0;
+  sigwait(&set, &sig);
+  server.stopAll(true);
+  return 0;
+}
+
+// Sequential keep-alive writers; returns acknowledged writes/s.
+int Writes(const std::map<std::string, std::string>& f) {
+  const std::string url = f.at("url");
+  const int seconds = std::stoi(f.count("seconds") ? f.at("seconds") : "10");
+  const int clients = std::stoi(f.count("clients") ? f.at("clients") : "16");
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> ok{0}, err{0};
+  std::vector<std::thread> ts;
+  for (int c = 0; c < clients; ++c) {
+    ts.emplace_back([&, c] {
+      Conn conn(url);
+      std::string out;
+      for (int i = 0; !stop; ++i) {
+        int st = conn.Call("POST", "/v1/rooms/benchw" + std::to_string(c % 8) + "/messages",
+                           "{\"type\":\"comment\",\"uid\":\"w" + std::to_string(c) + "x" + std::to_string(i % 1000) +
+                               "\",\"text\":\"benchmark message\"}", &out);
+        if (st == 202) ++ok; else ++err;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : ts) t.join();
+  std::printf("%.1f\n", ok.load() / static_cast<double>(seconds));
+  if (err.load()) std::fprintf(stderr, "writes: %lld refused\n", static_cast<long long>(err.load()));
+  return 0;
+}
+
+int Produce(const std::map<std::string, std::string>& f) {
+  danmu::core::KafkaOptions o;
+  o.brokers = f.at("brokers");
+  o.topic = f.at("topic");
+  const int seconds = std::stoi(f.count("seconds") ? f.at("seconds") : "10");
+  const int clients = std::stoi(f.count("clients") ? f.at("clients") : "16");
+  auto producer = danmu::core::KafkaProducer::Create(o, nullptr);
+  if (!producer.ok()) {
+    std::fprintf(stderr, "%s\n", producer.status().ToString().c_str());
+    return 1;
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> ok{0};
+  std::vector<std::thread> ts;
+  for (int c = 0; c < clients; ++c) {
+    ts.emplace_back([&, c] {
+      // Same record shape and key scheme as the frontend, into a bench room.
+      std::string key = "benchp" + std::to_string(c % 8) + ":comment";
+      std::string value = "{\"id\":\"x\",\"type\":\"comment\",\"room\":\"benchp\",\"uid\":\"u\",\"text\":\"benchmark message\"}";
+      while (!stop) {
+        if ((*producer)->Produce(key, value).ok()) ++ok;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : ts) t.join();
+  std::printf("%.1f\n", ok.load() / static_cast<double>(seconds));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::puts("usage: danmu-bench load|baseline-server|writes|produce --flag value ...");
+    return 2;
+  }
+  std::string mode = argv[1];
+  auto f = Flags(argc, argv, 2);
+  try {
+    if (mode == "load") return Load(f);
+    if (mode == "baseline-server") return BaselineServer(f);
+    if (mode == "writes") return Writes(f);
+    if (mode == "produce") return Produce(f);
+  } catch (const std::out_of_range&) {
+    std::fprintf(stderr, "danmu-bench %s: a required flag is missing\n", mode.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "danmu-bench: unknown mode %s\n", mode.c_str());
+  return 2;
+}

@@ -43,7 +43,9 @@ Frontend::Frontend(const Config& config, WriteRoute* writes, RoomCache* cache, s
       hooks_(std::move(hooks)),
       ids_(config.room, clock),
       uid_limiter_(config.limits.uid_rate_per_sec, config.limits.uid_burst, 1'000'000, clock),
-      ip_limiter_(config.limits.ip_rate_per_sec, config.limits.ip_burst, 100'000, clock) {}
+      ip_limiter_(config.limits.ip_rate_per_sec, config.limits.ip_burst, 100'000, clock) {
+  if (metrics_) polls_ = &metrics_->polls.Add({});
+}
 
 Frontend::~Frontend() { Stop(); }
 
@@ -257,7 +259,7 @@ HttpResponse Frontend::Poll(const std::string& live_room, const HttpRequest& req
   }
   auto r = cache_->Poll(p);
   if (!r.ok()) return HttpResponse::Error(r.status());
-  if (metrics_) metrics_->polls.Add({}).Increment();
+  if (polls_) polls_->Increment();
   std::string body;
   body.reserve(r->messages_json.size() + 256);
   body.append("{\"messages\":").append(r->messages_json);

@@ -25,6 +25,8 @@
 #include "core/like_aggregator.h"
 #include "core/rate_limiter.h"
 
+namespace prometheus { class Counter; }
+
 namespace danmu::core {
 
 class Metrics;
@@ -94,6 +96,7 @@ class Frontend {
   const std::string admin_token_;
   const Clock& clock_;
   Metrics* metrics_;
+  prometheus::Counter* polls_ = nullptr;  // cached series (hot path)
   FrontendHooks hooks_;
   IdGenerator ids_;
   RateLimiter uid_limiter_;

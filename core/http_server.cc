@@ -11,6 +11,7 @@
 #include <Poco/URI.h>
 
 #include <chrono>
+#include <unordered_map>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -68,13 +69,25 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       // The client went away; nothing to answer.
     }
     if (shared_->metrics) {
+      // Series are looked up once per (thread, route, code): label hashing
+      // under the family's lock on every request was a measurable cost.
       std::string route = req.path.empty() ? "other" : shared_->labeler(req);
-      shared_->metrics->http_requests
-          .Add({{"server", shared_->server_label}, {"route", route}, {"code", std::to_string(resp.status)}})
-          .Increment();
-      shared_->metrics->http_duration
-          .Add({{"server", shared_->server_label}, {"route", route}}, Metrics::LatencyBuckets())
-          .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      thread_local std::unordered_map<std::string, prometheus::Counter*> counters;
+      thread_local std::unordered_map<std::string, prometheus::Histogram*> histograms;
+      std::string key = shared_->server_label + "|" + route;
+      auto h = histograms.find(key);
+      if (h == histograms.end()) {
+        h = histograms.emplace(key, &shared_->metrics->http_duration.Add(
+                                        {{"server", shared_->server_label}, {"route", route}}, Metrics::LatencyBuckets())).first;
+      }
+      key += "|" + std::to_string(resp.status);
+      auto c = counters.find(key);
+      if (c == counters.end()) {
+        c = counters.emplace(key, &shared_->metrics->http_requests.Add(
+                                      {{"server", shared_->server_label}, {"route", route}, {"code", std::to_string(resp.status)}})).first;
+      }
+      c->second->Increment();
+      h->second->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       shared_->in_flight->Decrement();
     }
   }

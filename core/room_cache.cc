@@ -41,7 +41,12 @@ RoomCache::RoomCache(const CacheOptions& options, const PollOptions& poll,
       clock_(clock),
       metrics_(metrics),
       refresh_redis_(std::move(redis_for_refresh)),
-      miss_redis_(std::move(redis_for_miss)) {}
+      miss_redis_(std::move(redis_for_miss)) {
+  if (metrics_) {
+    hits_ = &metrics_->cache_hits.Add({});
+    misses_ = &metrics_->cache_misses.Add({});
+  }
+}
 
 RoomCache::~RoomCache() { Stop(); }
 
@@ -360,7 +365,7 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
   out.likes = room->likes;
   out.online = room->online;
   out.state = room->state;
-  if (metrics_) (miss ? metrics_->cache_misses : metrics_->cache_hits).Add({}).Increment();
+  if (metrics_) (miss ? misses_ : hits_)->Increment();
   return out;
 }
 

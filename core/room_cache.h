@@ -30,6 +30,8 @@
 #include "core/cursor.h"
 #include "core/redis_client.h"
 
+namespace prometheus { class Counter; }
+
 namespace danmu::core {
 
 class Metrics;
@@ -115,6 +117,8 @@ class RoomCache {
   const PollOptions poll_;
   const Clock& clock_;
   Metrics* metrics_;
+  prometheus::Counter* hits_ = nullptr;    // cached series (hot path)
+  prometheus::Counter* misses_ = nullptr;
   std::unique_ptr<RedisClient> refresh_redis_;  // used by the refresher only (and RefreshAll's caller)
   std::mutex miss_mu_;
   std::unique_ptr<RedisClient> miss_redis_;     // guarded by miss_mu_

@@ -129,6 +129,9 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$LOGS" "$PREFIX/ansible-tmp"
 log "prefix $PREFIX, port base $BASE, build $BUILD"
+if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((BASE + 41 >= eph_lo && BASE <= eph_hi)); then
+  log "note: ports $BASE..$((BASE + 41)) lie in the ephemeral range $eph_lo..$eph_hi: an outgoing connection may hold one"
+fi
 
 # --- 0. what the converge needs -------------------------------------------
 check "prerequisites: ansible, the build, the Kafka jars, free ports" bash -c "
@@ -149,6 +152,8 @@ done
 
 # --- 3. converge ---------------------------------------------------------------
 if ! check "converge site.yml on the local inventory" playbook 480 playbooks/site.yml; then
+  log "what failed:"
+  grep -E '^(fatal|failed):' "$LOGS"/converge_site.yml_on_the_local_inventory.log | cut -c1-600 | sed 's/^/    | /'
   dump_service_logs | sed 's/^/    | /'
   exit 1
 fi

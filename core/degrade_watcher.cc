@@ -23,7 +23,8 @@ DegradeWatcher::DegradeWatcher(const Config& config, std::unique_ptr<RedisClient
       metrics_(metrics),
       policy_(config.room, config.degrade, config.poll),
       auto_(config.degrade),
-      auto_enabled_(config.degrade.auto_enabled) {
+      auto_enabled_(config.degrade.auto_enabled),
+      loop_("degrade_watch", config.degrade.watch_ms, [this] { Tick(); }) {
   if (metrics_) {
     for (const char* s : {"manual", "auto", "expiry"}) Changes(metrics_, config_.room, s);
   }
@@ -31,26 +32,9 @@ DegradeWatcher::DegradeWatcher(const Config& config, std::unique_ptr<RedisClient
 
 DegradeWatcher::~DegradeWatcher() { Stop(); }
 
-void DegradeWatcher::Start() {
-  stop_ = false;
-  thread_ = std::thread([this] {
-    while (!stop_) {
-      try {
-        Tick();
-      } catch (const std::exception& e) {
-        LogError("degrade_tick_failed", {{"error", e.what()}});
-      }
-      for (int waited = 0; waited < config_.degrade.watch_ms && !stop_; waited += 25) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      }
-    }
-  });
-}
+void DegradeWatcher::Start() { loop_.Start(); }
 
-void DegradeWatcher::Stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
+void DegradeWatcher::Stop() { loop_.Stop(); }
 
 void DegradeWatcher::SetAuto(bool enabled) {
   if (auto_enabled_.exchange(enabled) != enabled) {

@@ -18,6 +18,7 @@
 #include "core/auto_degrade.h"
 #include "core/clock.h"
 #include "core/degrade.h"
+#include "core/periodic_task.h"
 #include "core/redis_client.h"
 
 namespace danmu::core {
@@ -69,8 +70,7 @@ class DegradeWatcher {
   std::map<std::string, int> observed_;         // scope -> level last seen, guarded by mu_
   std::map<std::string, int64_t> level3_since_; // live room ("" = room-wide) -> since, guarded by mu_
 
-  std::atomic<bool> stop_{true};
-  std::thread thread_;
+  PeriodicTask loop_;
 };
 
 }  // namespace danmu::core

@@ -83,30 +83,14 @@ struct Probe::Impl {
 };
 
 Probe::Probe(const core::Config& config, std::string admin_token, const core::Clock& clock, Metrics* metrics)
-    : impl_(std::make_unique<Impl>(config, std::move(admin_token), clock, metrics)) {}
+    : impl_(std::make_unique<Impl>(config, std::move(admin_token), clock, metrics)),
+      loop_("probe", config.probe.interval_ms, [this] { RunOnce(); }) {}
 
 Probe::~Probe() { Stop(); }
 
-void Probe::Start() {
-  stop_ = false;
-  thread_ = std::thread([this] {
-    while (!stop_) {
-      try {
-        RunOnce();
-      } catch (const std::exception& e) {
-        core::LogError("probe_round_failed", {{"error", e.what()}});
-      }
-      for (int waited = 0; waited < impl_->config.probe.interval_ms && !stop_; waited += 50) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-  });
-}
+void Probe::Start() { loop_.Start(); }
 
-void Probe::Stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
+void Probe::Stop() { loop_.Stop(); }
 
 ProbeResult Probe::RunOnce() {
   Impl& p = *impl_;

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/periodic_task.h"
 #include "core/status.h"
 
 namespace danmu::core { class Metrics; }
@@ -46,8 +47,7 @@ class Probe {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::atomic<bool> stop_{true};
-  std::thread thread_;
+  core::PeriodicTask loop_;
 };
 
 inline constexpr const char* kProbeRoom = "__probe";

@@ -56,24 +56,9 @@ HeartbeatTracker::HeartbeatTracker(const core::RedisOptions& local, std::functio
 
 HeartbeatTracker::~HeartbeatTracker() { Stop(); }
 
-void HeartbeatTracker::Start() {
-  stop_ = false;
-  thread_ = std::thread([this] {
-    while (!stop_) {
-      try {
-        Tick();
-      } catch (const std::exception& e) {
-        core::LogError("heartbeat_tick_failed", {{"error", e.what()}});
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-}
+void HeartbeatTracker::Start() { loop_.Start(); }
 
-void HeartbeatTracker::Stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
+void HeartbeatTracker::Stop() { loop_.Stop(); }
 
 LagSample HeartbeatTracker::Latest() const {
   std::lock_guard lock(mu_);

@@ -13,6 +13,8 @@
 #include <memory>
 #include <thread>
 
+#include "core/periodic_task.h"
+
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/redis_client.h"
@@ -57,8 +59,7 @@ class HeartbeatTracker {
   mutable std::mutex mu_;
   LagSample latest_;  // guarded by mu_
   int64_t last_hb_ms_ = 0;  // last heartbeat value read (tracker thread only)
-  std::atomic<bool> stop_{true};
-  std::thread thread_;
+  core::PeriodicTask loop_{"heartbeat", 100, [this] { Tick(); }};
 };
 
 // Parses INFO replication text into the link/offset part of a sample.

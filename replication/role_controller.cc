@@ -36,7 +36,10 @@ core::Result<PeerView> FetchPeerView(const std::string& admin_url, int timeout_m
 }
 
 RoleController::RoleController(const core::Config& config, RoomState* state)
-    : config_(config), state_(state), redis_(std::make_unique<core::RedisClient>(config.redis, "live", nullptr)) {}
+    : config_(config),
+      state_(state),
+      redis_(std::make_unique<core::RedisClient>(config.redis, "live", nullptr)),
+      loop_("peer_watch", config.ha.peer_watch_ms, [this] { WatchOnce(); }) {}
 
 RoleController::~RoleController() { Stop(); }
 
@@ -140,24 +143,9 @@ void RoleController::Start(bool restarted_as_primary) {
   // One round before anything serves: a superseded primary demotes itself
   // before its frontend or processor start.
   WatchOnce();
-  stop_ = false;
-  thread_ = std::thread([this] {
-    while (!stop_) {
-      try {
-        WatchOnce();
-      } catch (const std::exception& e) {
-        core::LogError("peer_watch_failed", {{"error", e.what()}});
-      }
-      for (int waited = 0; waited < config_.ha.peer_watch_ms && !stop_; waited += 50) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-  });
+  loop_.Start();
 }
 
-void RoleController::Stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
+void RoleController::Stop() { loop_.Stop(); }
 
 }  // namespace danmu::replication

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "core/config.h"
+#include "core/periodic_task.h"
 #include "core/redis_client.h"
 #include "core/status.h"
 #include "replication/room_state.h"
@@ -72,8 +73,7 @@ class RoleController {
   std::unique_ptr<core::RedisClient> redis_;  // guarded by mu_
   std::atomic<int64_t> peer_epoch_seen_{0};
   std::atomic<double> peer_lag_seconds_{0};
-  std::atomic<bool> stop_{true};
-  std::thread thread_;
+  core::PeriodicTask loop_;
 };
 
 }  // namespace danmu::replication

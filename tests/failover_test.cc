@@ -141,7 +141,6 @@ TEST_F(FailoverTest, UnplannedLossOfRoomAPromotesB) {
   // Writes that failed while room A was gone recovered (the drill checks it);
   // when none failed (promotion beat every writer), the RTO is 0.
   if (rep.failed_writes > 0) EXPECT_GT(rep.rto_ms, 0);
-  EXPECT_TRUE(rep.rto_ms >= 0);
   EXPECT_EQ(rep.reads_failed["B"], 0) << "room B kept serving reads";
   // Count independently what is missing from room B's store.
   core::RedisOptions ro;

@@ -26,9 +26,12 @@ core::Result<RoomStatus> ParseRoomStatus(const std::string& json) {
     s.link_up = r->getValue<bool>("link_up");
     s.local_is_master = r->getValue<bool>("local_is_master");
     s.repl_offset = r->getValue<int64_t>("repl_offset");
+    s.offset_lag_bytes = r->getValue<int64_t>("offset_lag_bytes");
+    if (o->has("degrade_level")) s.degrade_level = o->getValue<int>("degrade_level");
     s.store_epoch = r->getValue<int64_t>("store_epoch");
     auto p = o->getObject("processor");
     s.backlog = p->getValue<int64_t>("backlog");
+    if (p->has("lag_seconds")) s.kafka_lag_seconds = p->getValue<double>("lag_seconds");
     s.backlog_sampled_at_ms = p->getValue<int64_t>("backlog_sampled_at_ms");
     return s;
   } catch (const std::exception& e) {

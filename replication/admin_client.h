@@ -20,6 +20,9 @@ struct RoomStatus {
   bool link_up = false;
   bool local_is_master = false;
   int64_t repl_offset = 0;
+  int64_t offset_lag_bytes = 0;
+  double kafka_lag_seconds = 0;   // age of the oldest unapplied record (primary)
+  int degrade_level = 0;
   int64_t store_epoch = 0;
   int64_t backlog = -1;
   int64_t backlog_sampled_at_ms = -1;

@@ -101,11 +101,14 @@ int PrintStatus(const Context& c, bool json) {
       rc = 1;
       continue;
     }
-    std::printf("room %s  %-9s epoch %-3lld %s%s lag %.3fs link %s offset %lld backlog %lld reads %s in-flight %lld\n",
+    std::printf("room %s  %-9s epoch %-3lld %s%s lag %.3fs link %s offset %lld (%lld B behind) kafka backlog %lld (%.1fs) "
+                "reads %s in-flight %lld degrade %d\n",
                 s->room.c_str(), danmu::core::RoleName(s->role), static_cast<long long>(s->epoch),
                 s->frozen ? "FROZEN " : "", s->confirmed ? "" : "UNCONFIRMED ", s->lag_seconds,
-                s->link_up ? "up" : "DOWN", static_cast<long long>(s->repl_offset), static_cast<long long>(s->backlog),
-                s->read_source.c_str(), static_cast<long long>(s->writes_in_flight));
+                s->link_up ? "up" : "DOWN", static_cast<long long>(s->repl_offset),
+                static_cast<long long>(s->offset_lag_bytes), static_cast<long long>(s->backlog),
+                s->kafka_lag_seconds, s->read_source.c_str(), static_cast<long long>(s->writes_in_flight),
+                s->degrade_level);
   }
   if (json) std::printf("%s}\n", out.c_str());
   return rc;

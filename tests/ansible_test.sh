@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the Ansible tree (ansible/): lint, syntax, a real two-room converge
-# on this machine, idempotence, a planned failover there and back, teardown.
+# on this machine, idempotence, a planned failover (failover.yml) and a planned
+# drill back (drill.yml), degradation (degrade.yml), teardown.
 #
 #   tests/ansible_test.sh
 #
@@ -152,7 +153,7 @@ done
 # --- 3. converge ---------------------------------------------------------------
 if ! check "converge site.yml on the local inventory" playbook 480 playbooks/site.yml; then
   log "what failed:"
-  grep -E '^(fatal|failed):' "$LOGS"/converge_site.yml_on_the_local_inventory.log | cut -c1-600 | sed 's/^/    | /'
+  grep -hE '^(fatal|failed):' "$LOGS"/converge_site.yml_on_the_local_inventory*.log | cut -c1-900 | sed 's/^/    | /'
   dump_service_logs | sed 's/^/    | /'
   exit 1
 fi
@@ -232,7 +233,7 @@ else
   grep -E '^(TASK|changed|fatal)|: ok=' "$LOGS/converge2.log" | grep -B1 -E '^(changed|fatal)|: ok=' | sed 's/^/    | /' | tail -n 40
 fi
 
-# --- 5. failover there and back --------------------------------------------------
+# --- 5. failover there, drill back --------------------------------------------------
 check "failover.yml (planned): B becomes primary, A secondary" bash -xc "
   $(declare -f playbook status_of role_of)
   playbook 120 playbooks/failover.yml &&
@@ -241,9 +242,11 @@ check "site.yml refuses to deploy while the inventory names the old primary" bas
   $(declare -f playbook)
   ! playbook 120 playbooks/site.yml --tags preflight-only > $LOGS/refuse.log 2>&1 &&
   grep -q 'run as primary but the inventory says danmu_primary_room: A' $LOGS/refuse.log"
-check "failover.yml back (planned): A is primary again" bash -xc "
+check "drill.yml (planned drill back to A): report saved, RPO 0, A primary again" bash -xc "
   $(declare -f playbook status_of role_of)
-  playbook 120 playbooks/failover.yml &&
+  playbook 180 playbooks/drill.yml &&
+  report=\$(ls $C/etc/danmu/danmuctl/reports/drill-planned-*.json) &&
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r[\"rto_ms\"], r[\"rpo_messages\"]); sys.exit(0 if r[\"ok\"] and r[\"rpo_messages\"] == 0 and r[\"new_primary\"] == \"A\" else 1)' \$report &&
   [[ \$(role_of $((BASE + 1))) == primary && \$(role_of $((BASE + 3))) == secondary ]]"
 
 # --- 6. degradation (once danmud has the endpoint) ------------------------------

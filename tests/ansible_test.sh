@@ -244,7 +244,7 @@ check "site.yml refuses to deploy while the inventory names the old primary" bas
   grep -q 'run as primary but the inventory says danmu_primary_room: A' $LOGS/refuse.log"
 check "drill.yml (planned drill back to A): report saved, RPO 0, A primary again" bash -xc "
   $(declare -f playbook status_of role_of)
-  playbook 180 playbooks/drill.yml &&
+  playbook 180 playbooks/drill.yml -e '{\"danmu_drill_args\": [\"--warmup-ms\", \"2000\", \"--after-ms\", \"2000\"]}' &&
   report=\$(ls $C/etc/danmu/danmuctl/reports/drill-planned-*.json) &&
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r[\"rto_ms\"], r[\"rpo_messages\"]); sys.exit(0 if r[\"ok\"] and r[\"rpo_messages\"] == 0 and r[\"new_primary\"] == \"A\" else 1)' \$report &&
   [[ \$(role_of $((BASE + 1))) == primary && \$(role_of $((BASE + 3))) == secondary ]]"

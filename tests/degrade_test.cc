@@ -69,14 +69,6 @@ std::string PostMsg(const std::string& base, const std::string& room, const std:
   return Json(r->body)->getValue<std::string>("id");
 }
 
-double Metric(const char* admin_env, const std::string& series) {
-  auto r = Get(Env(admin_env) + "/metrics");
-  if (!r.ok()) return -1;
-  auto pos = r->body.find(series + " ");
-  if (pos == std::string::npos) return 0;
-  return std::stod(r->body.substr(pos + series.size() + 1));
-}
-
 class DegradeTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(AdminPost("DANMU_A_ADMIN", "/v1/admin/degrade/clear", "{}").ok()); }
@@ -153,8 +145,8 @@ TEST_F(DegradeTest, Level2ThinsBigRoomsFairlyKeepingGiftsOwnAndPriority) {
     return c.ok() && g.ok() && c->integer == 124 && g->integer == 4;
   }, 15000)) << "everything is stored; only serving is thinned";
   const std::string refreshes = "danmu_cache_refresh_roundtrips_total{room=\"A\"}";
-  double r0 = Metric("DANMU_A_ADMIN", refreshes);
-  ASSERT_TRUE(WaitFor([&] { return Metric("DANMU_A_ADMIN", refreshes) >= r0 + 2; }, 5000));
+  double r0 = testing::MetricSample("DANMU_A_ADMIN", refreshes);
+  ASSERT_TRUE(WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", refreshes) >= r0 + 2; }, 5000));
   std::set<std::string> served_union;
   for (int v = 0; v < 20; ++v) {
     std::string viewer = v == 0 ? "me" : "viewer" + std::to_string(v);
@@ -235,17 +227,17 @@ TEST_F(DegradeTest, Level3BacksOffPollingAndObedientClientsPollLess) {
 
 TEST_F(DegradeTest, FleetWideSwitchExpiresByItself) {
   const std::string room = "dgx" + std::to_string(::getpid());
-  double before = Metric("DANMU_A_ADMIN", "danmu_degrade_changes_total{room=\"A\",source=\"expiry\"}");
+  double before = testing::MetricSample("DANMU_A_ADMIN", "danmu_degrade_changes_total{room=\"A\",source=\"expiry\"}");
   ASSERT_TRUE(AdminPost("DANMU_A_ADMIN", "/v1/admin/degrade", R"({"level":1,"scope":"all","for_s":2,"reason":"short"})").ok());
   ASSERT_TRUE(WaitFor([&] { return Level(a_, room) == 1 && Level(b_, room) == 1; }, 3000));
   ASSERT_TRUE(WaitFor([&] { return Level(a_, room) == 0 && Level(b_, room) == 0; }, 8000)) << "expired in both rooms";
-  EXPECT_TRUE(WaitFor([&] { return Metric("DANMU_A_ADMIN", "danmu_degrade_changes_total{room=\"A\",source=\"expiry\"}") == before + 1; }, 3000));
+  EXPECT_TRUE(WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", "danmu_degrade_changes_total{room=\"A\",source=\"expiry\"}") == before + 1; }, 3000));
 }
 
 TEST_F(DegradeTest, AutomaticLevelRisesStepByStepAndFallsAfterDwellWithoutFlapping) {
   const std::string room = "dga" + std::to_string(::getpid());
   const std::string series = "danmu_degrade_changes_total{room=\"A\",source=\"auto\"}";
-  double before = Metric("DANMU_A_ADMIN", series);
+  double before = testing::MetricSample("DANMU_A_ADMIN", series);
   ASSERT_TRUE(AdminPost("DANMU_A_ADMIN", "/v1/admin/degrade/auto", "{\"enabled\":true}").ok());
   ASSERT_TRUE(AdminPost("DANMU_A_ADMIN", "/v1/admin/processor/pause", "").ok());
   std::atomic<bool> stop{false};
@@ -272,8 +264,8 @@ TEST_F(DegradeTest, AutomaticLevelRisesStepByStepAndFallsAfterDwellWithoutFlappi
   EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(first_step_down).count(), 2500)
       << "the level falls only after the dwell time (3 s after the lag cleared)";
   ASSERT_TRUE(WaitFor([&] { return Level(a_, room) == 0 && Level(b_, room) == 0; }, 30000));
-  EXPECT_TRUE(WaitFor([&] { return Metric("DANMU_A_ADMIN", series) == before + 6; }, 3000))
-      << "exactly 3 steps up and 3 down: no flapping (got " << Metric("DANMU_A_ADMIN", series) - before << ")";
+  EXPECT_TRUE(WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", series) == before + 6; }, 3000))
+      << "exactly 3 steps up and 3 down: no flapping (got " << testing::MetricSample("DANMU_A_ADMIN", series) - before << ")";
 }
 
 }  // namespace

@@ -14,14 +14,6 @@ namespace {
 using testing::Env;
 using testing::WaitFor;
 
-double Metric(const char* admin_env, const std::string& series) {
-  auto r = testing::Get(Env(admin_env) + "/metrics");
-  if (!r.ok()) return -1;
-  auto pos = r->body.find(series + " ");
-  if (pos == std::string::npos) return 0;
-  return std::stod(r->body.substr(pos + series.size() + 1));
-}
-
 std::string Failures(const std::string& stage) {
   return "danmu_probe_failures_total{room=\"A\",stage=\"" + stage + "\",write_room=\"A\"}";
 }
@@ -43,12 +35,12 @@ class ProbeTest : public ::testing::Test {
   void ExpectHealthy() {
     const std::string a = "danmu_probe_success_total{room=\"A\",read_room=\"A\",write_room=\"A\"}";
     const std::string b = "danmu_probe_success_total{room=\"A\",read_room=\"B\",write_room=\"A\"}";
-    double a0 = Metric("DANMU_A_ADMIN", a), b0 = Metric("DANMU_A_ADMIN", b);
-    ASSERT_TRUE(WaitFor([&] { return Metric("DANMU_A_ADMIN", a) > a0 && Metric("DANMU_A_ADMIN", b) > b0; }, 30000))
+    double a0 = testing::MetricSample("DANMU_A_ADMIN", a), b0 = testing::MetricSample("DANMU_A_ADMIN", b);
+    ASSERT_TRUE(WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", a) > a0 && testing::MetricSample("DANMU_A_ADMIN", b) > b0; }, 30000))
         << "probe comments written in A are seen in A and B";
   }
   void ExpectStage(const std::string& stage, double before) {
-    EXPECT_TRUE(WaitFor([&] { return Metric("DANMU_A_ADMIN", Failures(stage)) > before; }, 30000))
+    EXPECT_TRUE(WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", Failures(stage)) > before; }, 30000))
         << "a probe failure attributed to " << stage;
   }
 };
@@ -66,7 +58,7 @@ TEST_F(ProbeTest, HealthyStackProbesSucceedInBothRooms) {
 }
 
 TEST_F(ProbeTest, PausedProcessorIsAttributedToTheProcessorStage) {
-  double before = Metric("DANMU_A_ADMIN", Failures("processor"));
+  double before = testing::MetricSample("DANMU_A_ADMIN", Failures("processor"));
   AdminPost("/v1/admin/processor/pause");
   ExpectStage("processor", before);
   AdminPost("/v1/admin/processor/resume");
@@ -74,7 +66,7 @@ TEST_F(ProbeTest, PausedProcessorIsAttributedToTheProcessorStage) {
 }
 
 TEST_F(ProbeTest, StoppedKafkaIsAttributedToTheKafkaStage) {
-  double before = Metric("DANMU_A_ADMIN", Failures("kafka"));
+  double before = testing::MetricSample("DANMU_A_ADMIN", Failures("kafka"));
   int kafka = testing::PidOf("kafka-a");
   ASSERT_GT(kafka, 0);
   ASSERT_EQ(::kill(kafka, SIGSTOP), 0);
@@ -84,7 +76,7 @@ TEST_F(ProbeTest, StoppedKafkaIsAttributedToTheKafkaStage) {
 }
 
 TEST_F(ProbeTest, StoppedReplicaIsAttributedToTheReplicaStage) {
-  double before = Metric("DANMU_A_ADMIN", Failures("replica"));
+  double before = testing::MetricSample("DANMU_A_ADMIN", Failures("replica"));
   int redis_b = testing::PidOf("redis-b");
   ASSERT_GT(redis_b, 0);
   ASSERT_EQ(::kill(redis_b, SIGSTOP), 0);

@@ -55,6 +55,14 @@ std::string AdminToken() {
   return *t;
 }
 
+double MetricSample(const char* admin_env, const std::string& series) {
+  auto r = Get(Env(admin_env) + "/metrics");
+  if (!r.ok()) return -1;
+  auto pos = r->body.find(series + " ");
+  if (pos == std::string::npos) return 0;
+  return std::stod(r->body.substr(pos + series.size() + 1));
+}
+
 int PidOf(const std::string& name) {
   std::ifstream in(Env("DANMU_RUN_DIR") + "/pids/" + name + ".pid");
   int pid = 0;

@@ -20,6 +20,11 @@ TEST(ArchiveConfigTest, DefaultsAndOverrides) {
   EXPECT_EQ(c->archive.batch_size, 500);
   EXPECT_EQ(c->archive.idle_end_ms, 7200000);
   EXPECT_EQ(c->archive.live_ttl_after_archive_s, 3600);
+  EXPECT_EQ(c->archive.checkpoint_interval_ms, 5000);
+  EXPECT_EQ(c->processor.unarchived_cap, 50000);
+  auto off = ParseConfig(kBase + "processor: {unarchived_cap: 0}\n");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->processor.unarchived_cap, 0);
   c = ParseConfig(kBase + "archive: {batch_size: 1000, idle_end_ms: 0, live_ttl_after_archive_s: 0, "
                           "replay_ttl_s: 60, replay_max_rooms: 3, replay_max_limit: 50}\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -40,6 +45,10 @@ TEST(ArchiveConfigTest, BadValuesNameTheKey) {
       {"archive: {replay_ttl_s: abc}", "archive.replay_ttl_s"},
       {"archive: {batchsize: 5}", "archive.batchsize"},
       {"archive: {live_ttl_after_archive_s: -5}", "archive.live_ttl_after_archive_s"},
+      {"archive: {checkpoint_interval_ms: 0}", "archive.checkpoint_interval_ms"},
+      // The unarchived hold must not be below the plain cap (0 turns it off).
+      {"processor: {live_cap: 5000, unarchived_cap: 4999}", "processor.unarchived_cap"},
+      {"processor: {unarchived_cap: -1}", "processor.unarchived_cap"},
   };
   for (const auto& [yaml, key] : cases) {
     auto c = ParseConfig(kBase + yaml + "\n");

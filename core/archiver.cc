@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 
+#include "core/json_text.h"
 #include "core/live_keys.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -25,6 +26,7 @@ constexpr int kWorkerTickMs = 1000;       // the worker re-checks active() at le
 constexpr size_t kColumnBytes = 64;       // msg_id and uid are VARCHAR(64)
 constexpr const char* kResults[] = {"ok", "not_ended", "changed", "aborted", "error"};
 constexpr const char* kRowResults[] = {"inserted", "duplicate", "skipped"};
+constexpr const char* kCheckpointResults[] = {"ok", "aborted", "error"};
 
 // Every type the processor keeps a dedup set for (live_keys.h Seen).
 constexpr MessageType kSeenTypes[] = {MessageType::kComment, MessageType::kGift, MessageType::kJoin,
@@ -32,8 +34,10 @@ constexpr MessageType kSeenTypes[] = {MessageType::kComment, MessageType::kGift,
 
 // The release step (see archiver.h, step 5). Atomic, so no message can land
 // between the check and the delete.
-// KEYS: 1-4 msg sets (kStoredTypes order), 5 likes, 6 users, 7 meta, 8-13 seen sets
-// ARGV: 1-4 copied max score per type (0 = empty), 5 now ms, 6 meta ttl s, 7-10 type names
+// KEYS: 1-4 msg sets (kStoredTypes order), 5 likes, 6 users, 7 meta, 8-13 seen sets,
+//       14 the held-rooms set
+// ARGV: 1-4 copied max score per type (0 = empty), 5 now ms, 6 meta ttl s, 7-10 type names,
+//       11 live room
 // Returns {1, likes, viewers} when released, {0, type index, live max} when a
 // message arrived after the copy (or the set was recreated below it).
 const char* kReleaseScript = R"LUA(
@@ -49,6 +53,7 @@ local viewers = redis.call('ZCARD', KEYS[6])
 for i = 1, 4 do redis.call('DEL', KEYS[i]) end
 redis.call('DEL', KEYS[6])
 for i = 8, 13 do redis.call('DEL', KEYS[i]) end
+redis.call('ZREM', KEYS[14], ARGV[11])
 local ttl = tonumber(ARGV[6])
 if ttl > 0 then
   redis.call('HSET', KEYS[7], 'archived_ms', ARGV[5])
@@ -59,6 +64,21 @@ else
   redis.call('DEL', KEYS[7], KEYS[5])
 end
 return {1, likes, viewers}
+)LUA";
+
+// Raises the archive watermark of each given type, never lowering it (a
+// lower watermark would be safe, only wasteful: the processor would hold
+// members that MySQL already has).
+// KEYS: 1 meta; ARGV: pairs of type name, highest score now in MySQL.
+// A gone meta stays gone (the room was released meanwhile).
+const char* kWatermarkScript = R"LUA(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do
+  local f = 'copied:' .. ARGV[i]
+  local cur = tonumber(redis.call('HGET', KEYS[1], f) or '-1')
+  if tonumber(ARGV[i + 1]) > cur then redis.call('HSET', KEYS[1], f, ARGV[i + 1]) end
+end
+return 1
 )LUA";
 
 bool ParseInt(std::string_view s, int64_t* out) {
@@ -145,6 +165,8 @@ RoomMeta ParseRoomMeta(const std::vector<std::string>& kv) {
         std::string name = TypeName(kStoredTypes[t]);
         if (f == "last:" + name) m.last[t] = ToInt(v);
         else if (f == "archived_last:" + name) m.archived_last[t] = ToInt(v);
+        else if (f == "copied:" + name) m.copied[t] = ToInt(v);
+        else if (f == "evicted:" + name) m.evicted[t] = ToInt(v);
       }
     }
   }
@@ -195,6 +217,12 @@ Archiver::Archiver(const Config& config, ArchiverHooks hooks, const Clock& clock
                     .Labels(labels)
                     .Register(reg);
   for (const char* r : kResults) rooms_[r] = &rooms.Add({{"result", r}});
+  auto& checkpoints = prometheus::BuildCounter()
+                          .Name("danmu_archive_checkpoints_total")
+                          .Help("Copies of live rooms holding unarchived messages past the live cap, by result")
+                          .Labels(labels)
+                          .Register(reg);
+  for (const char* r : kCheckpointResults) checkpoints_[r] = &checkpoints.Add({{"result", r}});
   queue_gauge_ = &prometheus::BuildGauge()
                       .Name("danmu_archive_queued_rooms")
                       .Help("Live rooms waiting for the archiver")
@@ -266,12 +294,13 @@ size_t Archiver::queued() const {
 
 void Archiver::Worker() {
   int64_t next_scan = 0;
+  int64_t next_checkpoint = 0;
   bool was_active = false;
   while (true) {
     std::optional<Job> job;
     {
       std::unique_lock lock(queue_mu_);
-      int64_t wait = std::clamp<int64_t>(next_scan - clock_.MonoMs(), 0, kWorkerTickMs);
+      int64_t wait = std::clamp<int64_t>(std::min(next_scan, next_checkpoint) - clock_.MonoMs(), 0, kWorkerTickMs);
       queue_cv_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
       if (!queue_.empty()) {
@@ -304,8 +333,35 @@ void Archiver::Worker() {
         for (const auto& r : *rooms) Push(r, false);
       }
     }
+    if (clock_.MonoMs() >= next_checkpoint) {
+      next_checkpoint = clock_.MonoMs() + options_.checkpoint_interval_ms;
+      CheckpointDue();
+    }
     if (job) ArchiveRoom(job->live_room, job->wait_for_end);
   }
+}
+
+void Archiver::CheckpointDue() {
+  auto rooms = HeldRooms(kScanCount);
+  if (!rooms.ok()) {
+    LogWarn("archive_checkpoint_list_failed", {{"error", rooms.status().ToString()}});
+    return;
+  }
+  for (const auto& room : *rooms) {
+    if (Stopping()) return;
+    Checkpoint(room);
+  }
+}
+
+Result<std::vector<std::string>> Archiver::HeldRooms(int max) {
+  std::lock_guard work(work_mu_);
+  // Oldest listing first, so that a busy room cannot starve the others.
+  auto r = redis_->Command({"ZRANGE", keys::kArchiveHeld, "0", std::to_string(max - 1)});
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return Status(Code::kUnavailable, "ZRANGE " + std::string(keys::kArchiveHeld) + ": " + r->str);
+  std::vector<std::string> rooms;
+  for (const auto& e : r->elements) rooms.push_back(e.str);
+  return rooms;
 }
 
 Result<std::vector<std::string>> Archiver::Scan() {
@@ -346,6 +402,87 @@ Status Archiver::EnsureDb() {
   if (!db.ok()) return db.status();
   db_ = std::move(*db);
   return Status::Ok();
+}
+
+Status Archiver::CheckWritable() {
+  if (Status s = EnsureDb(); !s.ok()) return s;
+  auto rows = db_->Query("SELECT @@global.read_only");
+  if (!rows.ok()) {
+    db_.reset();
+    return rows.status();
+  }
+  if (!rows->empty() && !rows->front().empty() && rows->front().front() != "0") {
+    return Status(Code::kUnavailable, "MySQL at " + config_.mysql.host + ":" + std::to_string(config_.mysql.port) +
+                                          " is read-only (a replica): promote it or point mysql.host at the primary");
+  }
+  return Status::Ok();
+}
+
+Result<RoomMeta> Archiver::ReadMeta(const std::string& live_room) {
+  auto r = redis_->Command({"HGETALL", keys::Meta(live_room)});
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return Status(Code::kUnavailable, "HGETALL meta: " + r->str);
+  std::vector<std::string> kv;
+  for (const auto& e : r->elements) kv.push_back(e.str);
+  return ParseRoomMeta(kv);
+}
+
+Status Archiver::RaiseWatermark(const std::string& live_room, const int64_t top[]) {
+  RedisArgs args{"1", keys::Meta(live_room)};
+  for (int t = 0; t < kStoredTypeCount; ++t) {
+    if (top[t] < 0) continue;
+    args.push_back(TypeName(kStoredTypes[t]));
+    args.push_back(std::to_string(top[t]));
+  }
+  if (args.size() == 2) return Status::Ok();
+  auto r = redis_->EvalPipeline(kWatermarkScript, {args});
+  if (!r.ok()) return r.status();
+  if (r->front().is_error()) return Status(Code::kUnavailable, "watermark script: " + r->front().str);
+  return Status::Ok();
+}
+
+ArchiveReport Archiver::Checkpoint(const std::string& live_room) {
+  std::lock_guard work(work_mu_);
+  const int64_t started = clock_.MonoMs();
+  ArchiveReport report;
+  report.live_room = live_room;
+  report.kind = "checkpoint";
+  report.attempts = 1;
+  auto done = [&](const Status& s) {
+    if (!s.ok()) {
+      if (report.result.empty()) report.result = "error";
+      report.error = s.ToString();
+      LogWarn("archive_checkpoint_failed", {{"live_room", live_room}, {"result", report.result},
+                                            {"error", report.error}, {"rows", std::to_string(report.rows())}});
+    } else {
+      report.result = "ok";
+      LogInfo("archive_checkpoint", {{"live_room", live_room}, {"rows", std::to_string(report.rows())},
+                                     {"inserted", std::to_string(report.inserted)}});
+    }
+    report.seconds = static_cast<double>(clock_.MonoMs() - started) / 1000.0;
+    if (auto it = checkpoints_.find(report.result); it != checkpoints_.end()) it->second->Increment();
+    return report;
+  };
+  if (Status s = CheckWritable(); !s.ok()) return done(s);
+  auto meta = ReadMeta(live_room);
+  if (!meta.ok()) return done(meta.status());
+  int64_t after[kStoredTypeCount], min_score[kStoredTypeCount], top[kStoredTypeCount];
+  for (int t = 0; t < kStoredTypeCount; ++t) {
+    after[t] = meta->copied[t];
+    min_score[t] = -1;
+  }
+  for (int t = 0; t < kStoredTypeCount; ++t) {
+    if (Status s = CopyType(live_room, t, &after[t], &min_score[t], &report); !s.ok()) return done(s);
+    top[t] = report.copied[t] > 0 ? after[t] : -1;
+  }
+  if (Status s = Verify(live_room, min_score, top, report); !s.ok()) return done(s);
+  if (Status s = RaiseWatermark(live_room, top); !s.ok()) return done(s);
+  // Unlisted even if messages arrived meanwhile: the next apply that still
+  // holds members lists the room again, and an unlisted room's held members
+  // stay in the live set until the final archive copies them.
+  auto r = redis_->Command({"ZREM", keys::kArchiveHeld, live_room});
+  if (!r.ok()) return done(r.status());
+  return done(Status::Ok());
 }
 
 Status Archiver::WaitForEnd(const std::string& live_room) {
@@ -489,16 +626,18 @@ Status Archiver::UpsertRoom(const std::string& live_room, int64_t likes, int64_t
 
 Result<bool> Archiver::Release(const std::string& live_room, const int64_t max_score[], ArchiveReport* report) {
   RedisArgs args;
-  args.push_back("13");
+  args.push_back("14");
   for (MessageType t : kStoredTypes) args.push_back(keys::Msg(live_room, t));
   args.push_back(keys::Likes(live_room));
   args.push_back(keys::Users(live_room));
   args.push_back(keys::Meta(live_room));
   for (MessageType t : kSeenTypes) args.push_back(keys::Seen(live_room, t));
+  args.push_back(keys::kArchiveHeld);
   for (int t = 0; t < kStoredTypeCount; ++t) args.push_back(std::to_string(max_score[t]));
   args.push_back(std::to_string(clock_.NowMs()));
   args.push_back(std::to_string(options_.live_ttl_after_archive_s));
   for (MessageType t : kStoredTypes) args.push_back(TypeName(t));
+  args.push_back(live_room);
   auto r = redis_->EvalPipeline(kReleaseScript, {args});
   if (!r.ok()) return r.status();
   const RedisReply& reply = r->front();
@@ -523,6 +662,7 @@ ArchiveReport Archiver::ArchiveRoom(const std::string& live_room, bool wait_for_
   report.live_room = live_room;
   auto fail = [&](const Status& s) {
     if (report.result.empty()) report.result = s.code() == Code::kNotFound ? "not_ended" : "error";
+    report.error = s.ToString();
     LogWarn("archive_failed", {{"live_room", live_room}, {"result", report.result}, {"error", s.ToString()},
                                {"rows", std::to_string(report.rows())}, {"attempts", std::to_string(report.attempts)}});
     Finish(&report, started);
@@ -534,8 +674,12 @@ ArchiveReport Archiver::ArchiveRoom(const std::string& live_room, bool wait_for_
       return fail(s);
     }
   }
+  if (Status s = CheckWritable(); !s.ok()) return fail(s);
+  auto meta = ReadMeta(live_room);
+  if (!meta.ok()) return fail(meta.status());
+  // Below the watermark everything is in MySQL already (checkpoints).
   int64_t after[kStoredTypeCount], min_score[kStoredTypeCount], max_score[kStoredTypeCount];
-  std::fill(after, after + kStoredTypeCount, -1);
+  std::copy(meta->copied, meta->copied + kStoredTypeCount, after);
   std::fill(min_score, min_score + kStoredTypeCount, -1);
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     report.attempts = attempt;
@@ -577,6 +721,92 @@ void Archiver::Finish(ArchiveReport* report, int64_t started_mono) {
                              {"viewers", std::to_string(report->viewers)}, {"attempts", std::to_string(report->attempts)},
                              {"seconds", std::to_string(report->seconds)}, {"rows_per_sec", std::to_string(static_cast<int64_t>(rate))}});
   }
+}
+
+}  // namespace danmu::core
+
+namespace danmu::core {
+
+Result<ArchiveStatus> Archiver::Inspect(const std::string& live_room) {
+  std::lock_guard work(work_mu_);
+  ArchiveStatus st;
+  st.live_room = live_room;
+  std::vector<RedisArgs> cmds{{"HGETALL", keys::Meta(live_room)}, {"ZSCORE", keys::kArchiveHeld, live_room}};
+  for (MessageType t : kStoredTypes) cmds.push_back({"ZCARD", keys::Msg(live_room, t)});
+  auto r = redis_->Pipeline(cmds);
+  if (!r.ok()) return r.status();
+  std::vector<std::string> kv;
+  for (const auto& e : (*r)[0].elements) kv.push_back(e.str);
+  st.meta_exists = !kv.empty();
+  st.meta = ParseRoomMeta(kv);
+  st.held = !(*r)[1].is_nil();
+  for (int t = 0; t < kStoredTypeCount; ++t) st.live[t] = (*r)[2 + t].integer;
+  if (Status s = EnsureDb(); !s.ok()) return s;
+  auto rows = db_->Query("SELECT type, COUNT(*) FROM archived_messages WHERE live_room = ? GROUP BY type", {live_room});
+  if (!rows.ok()) {
+    db_.reset();
+    return rows.status();
+  }
+  for (const auto& row : *rows) {
+    for (int t = 0; t < kStoredTypeCount; ++t) {
+      if (row[0] == TypeName(kStoredTypes[t])) st.mysql_rows[t] = ToInt(row[1]);
+    }
+  }
+  auto room = db_->Query("SELECT likes, viewers, messages, archived_at FROM archived_rooms WHERE live_room = ?",
+                         {live_room});
+  if (!room.ok()) {
+    db_.reset();
+    return room.status();
+  }
+  if (!room->empty()) {
+    const SqlRow& row = room->front();
+    st.archived_row = true;
+    st.likes = ToInt(row[0]);
+    st.viewers = ToInt(row[1]);
+    st.messages = ToInt(row[2]);
+    st.archived_at = row[3];
+  }
+  return st;
+}
+
+std::string ToJson(const ArchiveReport& r) {
+  std::string b = "{\"live_room\":";
+  AppendJsonString(b, r.live_room);
+  b += ",\"kind\":\"" + r.kind + "\",\"result\":\"" + r.result + "\",\"copied\":{";
+  for (int t = 0; t < kStoredTypeCount; ++t) {
+    b += (t ? ",\"" : "\"") + std::string(TypeName(kStoredTypes[t])) + "\":" + std::to_string(r.copied[t]);
+  }
+  b += "},\"rows\":" + std::to_string(r.rows()) + ",\"inserted\":" + std::to_string(r.inserted);
+  b += ",\"likes\":" + std::to_string(r.likes) + ",\"viewers\":" + std::to_string(r.viewers);
+  b += ",\"attempts\":" + std::to_string(r.attempts) + ",\"seconds\":" + std::to_string(r.seconds);
+  if (!r.error.empty()) {
+    b += ",\"error\":";
+    AppendJsonString(b, r.error);
+  }
+  return b + "}";
+}
+
+std::string ToJson(const ArchiveStatus& st) {
+  std::string b = "{\"live_room\":";
+  AppendJsonString(b, st.live_room);
+  b += ",\"live\":{\"meta\":" + std::string(st.meta_exists ? "true" : "false") + ",\"state\":";
+  AppendJsonString(b, st.meta.state);
+  b += ",\"archived\":" + std::string(st.meta.archived ? "true" : "false");
+  b += ",\"held_for_checkpoint\":" + std::string(st.held ? "true" : "false") + ",\"types\":{";
+  for (int t = 0; t < kStoredTypeCount; ++t) {
+    b += (t ? ",\"" : "\"") + std::string(TypeName(kStoredTypes[t])) + "\":{";
+    b += "\"live_messages\":" + std::to_string(st.live[t]);
+    b += ",\"last_score\":" + std::to_string(st.meta.last[t]);
+    b += ",\"archive_watermark\":" + std::to_string(st.meta.copied[t]);
+    b += ",\"evicted_unarchived\":" + std::to_string(st.meta.evicted[t]);
+    b += ",\"mysql_rows\":" + std::to_string(st.mysql_rows[t]) + "}";
+  }
+  b += "}},\"archived_room\":";
+  if (!st.archived_row) return b + "null}";
+  b += "{\"likes\":" + std::to_string(st.likes) + ",\"viewers\":" + std::to_string(st.viewers);
+  b += ",\"messages\":" + std::to_string(st.messages) + ",\"archived_at\":";
+  AppendJsonString(b, st.archived_at);
+  return b + "}}";
 }
 
 }  // namespace danmu::core

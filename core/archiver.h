@@ -32,12 +32,22 @@
 //   6. archived_rooms takes the like total and viewer count read atomically
 //      with the release (GREATEST: a re-run never lowers them).
 //
-// Limits: only what the live sets still hold is archived. They are capped at
-// processor.live_cap per type (oldest trimmed), so a room that outgrew the
-// cap before its end has lost its oldest messages before the archiver runs;
-// archiving every message of such rooms needs copies during the stream (the
-// copy is idempotent, so a periodic step 2 for live rooms would do) or an
-// archive fed from Kafka. The copy reads the live master in batches.
+// Long streams (checkpoints): the processor trims a live set to
+// processor.live_cap, but only below the room's archive watermark
+// (meta copied:<type>: every message of that type with a score up to it is in
+// MySQL). Unarchived members are held past the cap, up to
+// processor.unarchived_cap, and the room is listed in danmu:archive:held.
+// Every archive.checkpoint_interval_ms the archiver copies each listed room's
+// members above the watermark (step 2, no release), verifies them (step 3),
+// raises the watermark and unlists the room; the next apply then trims. So
+// every message of a stream reaches MySQL unless a room outruns the
+// checkpoints by more than unarchived_cap - live_cap messages of one type
+// (then the processor counts danmu_live_evicted_unarchived_total and an alert
+// pages). The final archive copies from the watermark up.
+//
+// MySQL must accept writes: before copying, a run checks @@read_only and
+// fails (result error, logged) against a replica, e.g. the secondary room's
+// MySQL after a failover until it is promoted or mysql.host is repointed.
 //
 // Queue: on_stream_end enqueues the room (deduplicated, in memory). Nothing
 // survives a restart on purpose: the scan re-finds the work. At start, and
@@ -97,6 +107,8 @@ struct RoomMeta {
   int64_t last[kStoredTypeCount] = {};
   bool archived = false;
   int64_t archived_last[kStoredTypeCount] = {};
+  int64_t copied[kStoredTypeCount] = {-1, -1, -1, -1};  // archive watermark; -1: none
+  int64_t evicted[kStoredTypeCount] = {};              // trimmed before they were archived
 };
 
 // From the flat field/value list of HGETALL.
@@ -108,6 +120,7 @@ bool NeedsArchive(const RoomMeta& meta, int64_t now_ms, int64_t idle_end_ms);
 
 struct ArchiveReport {
   std::string live_room;
+  std::string kind = "archive";              // archive | checkpoint
   std::string result;                        // ok | not_ended | changed | aborted | error
   int64_t copied[kStoredTypeCount] = {};     // members read from live Redis, per type
   int64_t inserted = 0;                      // rows new in MySQL (the rest were already there)
@@ -116,7 +129,23 @@ struct ArchiveReport {
   int attempts = 0;
   double seconds = 0;
   int64_t rows() const;
+  std::string error;                         // why, when result is not ok
 };
+std::string ToJson(const ArchiveReport& report);
+
+// What the archive knows of one live room (admin GET /v1/admin/archive).
+struct ArchiveStatus {
+  std::string live_room;
+  RoomMeta meta;
+  bool meta_exists = false;
+  bool held = false;                            // listed for a checkpoint
+  int64_t live[kStoredTypeCount] = {};          // ZCARD of the live sets
+  int64_t mysql_rows[kStoredTypeCount] = {};
+  bool archived_row = false;                    // archived_rooms has the room
+  int64_t likes = 0, viewers = 0, messages = 0;
+  std::string archived_at;
+};
+std::string ToJson(const ArchiveStatus& status);
 
 class Archiver {
  public:
@@ -139,8 +168,16 @@ class Archiver {
   // only when `wait_for_end`). Every outcome is in the report's result,
   // counted in danmu_archive_rooms_total and logged once.
   ArchiveReport ArchiveRoom(const std::string& live_room, bool wait_for_end);
+  // Copies a live room's members above its watermark (see "Long streams")
+  // and raises the watermark; nothing is released. Counted in
+  // danmu_archive_checkpoints_total{result} and logged.
+  ArchiveReport Checkpoint(const std::string& live_room);
+  // Rooms listed in danmu:archive:held (at most `max`).
+  Result<std::vector<std::string>> HeldRooms(int max);
   // One SCAN pass over live Redis; returns the rooms that need an archive.
   Result<std::vector<std::string>> Scan();
+  // Live and MySQL side of one room, for operators.
+  Result<ArchiveStatus> Inspect(const std::string& live_room);
   size_t queued() const;
 
  private:
@@ -160,6 +197,10 @@ class Archiver {
   Status UpsertRoom(const std::string& live_room, int64_t likes, int64_t viewers, int64_t last_ts);
   Result<bool> Release(const std::string& live_room, const int64_t max_score[], ArchiveReport* report);
   Status EnsureDb();
+  Status CheckWritable();
+  Result<RoomMeta> ReadMeta(const std::string& live_room);
+  Status RaiseWatermark(const std::string& live_room, const int64_t top[]);
+  void CheckpointDue();
   void Finish(ArchiveReport* report, int64_t started_mono);
   bool SleepUnlessStopped(int ms);
   bool Stopping() const;
@@ -187,6 +228,7 @@ class Archiver {
   prometheus::Histogram* duration_ = nullptr;
   std::map<std::string, prometheus::Counter*> rows_;    // "<type>/<result>"
   std::map<std::string, prometheus::Counter*> rooms_;   // result
+  std::map<std::string, prometheus::Counter*> checkpoints_;  // result
   prometheus::Gauge* queue_gauge_ = nullptr;
 };
 

@@ -220,11 +220,12 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   r.Get(poll, "poll", "online_window_ms", &c.poll.online_window_ms);
 
   const YAML::Node proc = root["processor"];
-  r.OnlyKeys(proc, "processor", {"workers", "batch_max", "batch_wait_ms", "live_cap"});
+  r.OnlyKeys(proc, "processor", {"workers", "batch_max", "batch_wait_ms", "live_cap", "unarchived_cap"});
   r.Get(proc, "processor", "workers", &c.processor.workers);
   r.Get(proc, "processor", "batch_max", &c.processor.batch_max);
   r.Get(proc, "processor", "batch_wait_ms", &c.processor.batch_wait_ms);
   r.Get(proc, "processor", "live_cap", &c.processor.live_cap);
+  r.Get(proc, "processor", "unarchived_cap", &c.processor.unarchived_cap);
 
   const YAML::Node likes = root["likes"];
   r.OnlyKeys(likes, "likes", {"flush_ms"});
@@ -235,13 +236,15 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   r.Get(cursor, "cursor", "secret_file", &c.cursor.secret_file);
 
   const YAML::Node archive = root["archive"];
-  r.OnlyKeys(archive, "archive", {"batch_size", "end_wait_ms", "idle_end_ms", "scan_interval_ms", "max_attempts",
+  r.OnlyKeys(archive, "archive", {"batch_size", "end_wait_ms", "idle_end_ms", "scan_interval_ms",
+                                  "checkpoint_interval_ms", "max_attempts",
                                   "live_ttl_after_archive_s", "replay_ttl_s", "replay_max_rooms", "replay_max_limit",
                                   "replay_load_wait_ms"});
   r.Get(archive, "archive", "batch_size", &c.archive.batch_size);
   r.Get(archive, "archive", "end_wait_ms", &c.archive.end_wait_ms);
   r.Get(archive, "archive", "idle_end_ms", &c.archive.idle_end_ms);
   r.Get(archive, "archive", "scan_interval_ms", &c.archive.scan_interval_ms);
+  r.Get(archive, "archive", "checkpoint_interval_ms", &c.archive.checkpoint_interval_ms);
   r.Get(archive, "archive", "max_attempts", &c.archive.max_attempts);
   r.Get(archive, "archive", "live_ttl_after_archive_s", &c.archive.live_ttl_after_archive_s);
   r.Get(archive, "archive", "replay_ttl_s", &c.archive.replay_ttl_s);
@@ -254,6 +257,7 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
     CheckPositive(r, "archive.end_wait_ms", c.archive.end_wait_ms);
     if (c.archive.idle_end_ms < 0) r.Fail("archive.idle_end_ms", "must be >= 0 (0 = never)");
     CheckPositive(r, "archive.scan_interval_ms", c.archive.scan_interval_ms);
+    CheckPositive(r, "archive.checkpoint_interval_ms", c.archive.checkpoint_interval_ms);
     CheckPositive(r, "archive.max_attempts", c.archive.max_attempts);
     if (c.archive.live_ttl_after_archive_s < 0) r.Fail("archive.live_ttl_after_archive_s", "must be >= 0 (0 = delete at once)");
     CheckPositive(r, "archive.replay_ttl_s", static_cast<double>(c.archive.replay_ttl_s));
@@ -333,6 +337,9 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
     CheckPositive(r, "processor.live_cap", c.processor.live_cap);
     CheckPositive(r, "likes.flush_ms", c.likes.flush_ms);
     if (c.cache.window > c.processor.live_cap) r.Fail("cache.window", "must not exceed processor.live_cap");
+    if (c.processor.unarchived_cap != 0 && c.processor.unarchived_cap < c.processor.live_cap) {
+      r.Fail("processor.unarchived_cap", "must be 0 (no archiver) or at least processor.live_cap");
+    }
   }
   if (r.failed()) return Status(Code::kInvalidArgument, error);
   return c;

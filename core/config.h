@@ -90,6 +90,10 @@ struct ProcessorOptions {
   int batch_max = 500;         // messages per poll batch
   int batch_wait_ms = 20;
   int live_cap = 5000;         // live set cap per (live room, type); oldest trimmed
+  // Messages not yet copied to MySQL by the archiver are kept beyond live_cap,
+  // up to this many per (live room, type), so that a long stream's archive
+  // holds every message; 0 = trim at live_cap regardless (no archiver).
+  int unarchived_cap = 50000;
 };
 
 struct LikeOptions {
@@ -103,6 +107,7 @@ struct ArchiveOptions {
   int end_wait_ms = 10000;                // after an `end`, wait this long for meta state=ended
   int64_t idle_end_ms = 7200000;          // a room with no stored message for this long is archived as ended; 0 = never
   int scan_interval_ms = 30000;           // how often live Redis is scanned for ended, unarchived rooms
+  int checkpoint_interval_ms = 5000;      // how often rooms holding unarchived messages past the live cap are copied
   int max_attempts = 3;                   // copy+verify rounds when messages keep arriving during an archive
   int64_t live_ttl_after_archive_s = 3600;  // the live meta hash (state, last scores) is kept this long after archiving
   int64_t replay_ttl_s = 3600;            // a loaded replay room stays in the replay Redis at most this long

@@ -18,6 +18,9 @@ inline std::string Meta(std::string_view room) { return "danmu:{" + std::string(
 inline std::string Seen(std::string_view room, MessageType t) {
   return "danmu:{" + std::string(room) + "}:seen:" + TypeName(t);
 }
+// Live rooms whose sets hold messages beyond the live cap because they are
+// not archived yet (score: when last seen so): the archiver's checkpoint list.
+inline constexpr const char* kArchiveHeld = "danmu:archive:held";
 // The fencing epoch of the store (see replication/fencing.h).
 inline constexpr const char* kEpoch = "danmu:epoch";
 // Heartbeat: the primary's clock in ms, every 100 ms (replication lag).

@@ -6,8 +6,10 @@ namespace danmu::core {
 
 const std::string& ApplyScript() {
   static const std::string kScript = R"LUA(
--- KEYS: 1 target (msg set | likes counter | users set), 2 meta, 3 seen ids, 4 store epoch
--- ARGV: 1 epoch, 2 kind (msg|like|presence), 3 type, 4 cap, then triples: id, payload, extra
+-- KEYS: 1 target (msg set | likes counter | users set), 2 meta, 3 seen ids, 4 store epoch,
+--       5 the archiver's held-rooms set
+-- ARGV: 1 epoch, 2 kind (msg|like|presence), 3 type, 4 cap, 5 unarchived cap (0: none),
+--       6 live room, then triples: id, payload, extra
 local store = tonumber(redis.call('GET', KEYS[4]) or '0')
 local epoch = tonumber(ARGV[1])
 if epoch < store then
@@ -18,7 +20,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kind = ARGV[2]
 local cap = tonumber(ARGV[4])
-local added, dup, last = 0, 0, 0
+local hold = tonumber(ARGV[5])
+local added, dup, last, evicted = 0, 0, 0, 0
 if kind == 'msg' then
   local start = tonumber(redis.call('HGET', KEYS[2], 'start_ms') or '0')
   if start == 0 then
@@ -26,7 +29,7 @@ if kind == 'msg' then
     redis.call('HSET', KEYS[2], 'start_ms', now)
   end
   last = tonumber(redis.call('HGET', KEYS[2], 'last:' .. ARGV[3]) or '0')
-  for i = 5, #ARGV, 3 do
+  for i = 7, #ARGV, 3 do
     if redis.call('ZSCORE', KEYS[3], ARGV[i]) then
       dup = dup + 1
     else
@@ -41,9 +44,25 @@ if kind == 'msg' then
   end
   redis.call('HSET', KEYS[2], 'last:' .. ARGV[3], last, 'epoch', epoch)
   local n = redis.call('ZCARD', KEYS[1])
-  if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
+  if n > cap then
+    local k = n - cap
+    if hold > 0 then
+      -- Scores grow, so the members already in MySQL are a prefix.
+      local copied = redis.call('HGET', KEYS[2], 'copied:' .. ARGV[3])
+      local archived = 0
+      if copied then archived = redis.call('ZCOUNT', KEYS[1], '-inf', copied) end
+      if archived < k then k = archived end
+      if n - k > hold then
+        evicted = n - k - hold
+        k = n - hold
+        redis.call('HINCRBY', KEYS[2], 'evicted:' .. ARGV[3], evicted)
+      end
+      if n - k > cap then redis.call('ZADD', KEYS[5], now, ARGV[6]) end
+    end
+    if k > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, k - 1) end
+  end
 elseif kind == 'like' then
-  for i = 5, #ARGV, 3 do
+  for i = 7, #ARGV, 3 do
     if redis.call('ZSCORE', KEYS[3], ARGV[i]) then
       dup = dup + 1
     else
@@ -53,7 +72,7 @@ elseif kind == 'like' then
     end
   end
 elseif kind == 'presence' then
-  for i = 5, #ARGV, 3 do
+  for i = 7, #ARGV, 3 do
     for uid in string.gmatch(ARGV[i + 2], '%S+') do redis.call('ZADD', KEYS[1], now, uid) end
     added = added + 1
   end
@@ -63,18 +82,18 @@ elseif kind == 'presence' then
 end
 local seen = redis.call('ZCARD', KEYS[3])
 if seen > 2 * cap then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, seen - 2 * cap - 1) end
-return {added, dup, last}
+return {added, dup, last, evicted}
 )LUA";
   return kScript;
 }
 
 RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<std::string>& payloads, int64_t epoch,
-                         int cap) {
+                         int cap, int unarchived_cap) {
   const Message& first = batch.front();
   const std::string& room = first.live_room;
   RedisArgs a;
-  a.reserve(8 + 3 * batch.size());
-  a.push_back("4");
+  a.reserve(10 + 3 * batch.size());
+  a.push_back("5");
   const char* kind = "msg";
   if (first.type == MessageType::kLike) {
     a.push_back(keys::Likes(room));
@@ -88,10 +107,13 @@ RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<st
   a.push_back(keys::Meta(room));
   a.push_back(keys::Seen(room, first.type));
   a.push_back(keys::kEpoch);
+  a.push_back(keys::kArchiveHeld);
   a.push_back(std::to_string(epoch));
   a.push_back(kind);
   a.push_back(TypeName(first.type));
   a.push_back(std::to_string(cap));
+  a.push_back(std::to_string(unarchived_cap));
+  a.push_back(room);
   for (size_t i = 0; i < batch.size(); ++i) {
     const Message& m = batch[i];
     a.push_back(m.id);
@@ -117,10 +139,11 @@ Result<ApplyOutcome> ParseApplyReply(const RedisReply& reply) {
     if (reply.str.rfind("READONLY", 0) == 0) return Status(Code::kReadOnly, reply.str);
     return Status(Code::kUnavailable, "apply script: " + reply.str);
   }
-  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3) {
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 4) {
     return Status(Code::kInternal, "apply script returned an unexpected reply");
   }
-  return ApplyOutcome{reply.elements[0].integer, reply.elements[1].integer, reply.elements[2].integer};
+  return ApplyOutcome{reply.elements[0].integer, reply.elements[1].integer, reply.elements[2].integer,
+                      reply.elements[3].integer};
 }
 
 }  // namespace danmu::core

@@ -8,7 +8,13 @@
 //      so scores are stream-relative ms and strictly increasing per key: a
 //      message is visible only with a score above every visible one, which
 //      is the ordering invariant polls rely on;
-//   4. ZADDs it and trims the live set to its cap (oldest first).
+//   4. ZADDs it and trims the live set to its cap (oldest first). With an
+//      unarchived cap, only members the archiver already copied to MySQL
+//      (score <= meta copied:<type>) are trimmed below the live cap; the
+//      rest are held, up to the unarchived cap, and the room is listed in
+//      danmu:archive:held for the archiver's checkpoint. Past the unarchived
+//      cap the oldest go anyway, counted in meta evicted:<type> and in the
+//      reply (the replay of that room will miss them: an alert pages).
 // Likes become one INCRBY per record; presence records refresh the viewer set.
 #include <cstdint>
 #include <string>
@@ -23,14 +29,16 @@ struct ApplyOutcome {
   int64_t added = 0;
   int64_t duplicates = 0;
   int64_t last_score = 0;
+  int64_t evicted_unarchived = 0;  // trimmed before the archiver copied them
 };
 
 const std::string& ApplyScript();
 
 // Arguments (KEYS and ARGV, after EVALSHA sha) of one apply call.
-// All `batch` records must share live room and type.
+// All `batch` records must share live room and type. `unarchived_cap` 0 trims
+// at `cap` whether archived or not (no archiver in the deployment).
 RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<std::string>& payloads, int64_t epoch,
-                         int cap);
+                         int cap, int unarchived_cap = 0);
 
 // Interprets one reply; kFencedEpoch when the store refused the epoch.
 Result<ApplyOutcome> ParseApplyReply(const RedisReply& reply);

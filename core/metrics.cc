@@ -34,6 +34,7 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry, const std::stri
       processor_batches(BuildCounter().Name("danmu_processor_batches_total").Help("Processor batches by result").Labels(DANMU_LABELS).Register(*registry)),
       processor_messages(BuildCounter().Name("danmu_processor_messages_total").Help("Records applied to Redis, by type and result (added, duplicate)").Labels(DANMU_LABELS).Register(*registry)),
       processor_batch_size(BuildHistogram().Name("danmu_processor_batch_size").Help("Records per processor batch").Labels(DANMU_LABELS).Register(*registry)),
+      live_evicted_unarchived(BuildCounter().Name("danmu_live_evicted_unarchived_total").Help("Messages trimmed from a live set past processor.unarchived_cap before the archiver copied them: missing from that room's replay").Labels(DANMU_LABELS).Register(*registry)),
       processor_delay(BuildHistogram().Name("danmu_processor_delay_seconds").Help("Ingest at the frontend until visible in Redis").Labels(DANMU_LABELS).Register(*registry)),
       kafka_lag_messages(BuildGauge().Name("danmu_kafka_consumer_lag_messages").Help("Consumer lag per partition, messages").Labels(DANMU_LABELS).Register(*registry)),
       kafka_lag_seconds(BuildGauge().Name("danmu_kafka_consumer_lag_seconds").Help("Consumer lag per partition, age of the next unprocessed record").Labels(DANMU_LABELS).Register(*registry)),

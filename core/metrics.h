@@ -50,6 +50,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& processor_batches;     // result
   prometheus::Family<prometheus::Counter>& processor_messages;    // type, result=added|duplicate
   prometheus::Family<prometheus::Histogram>& processor_batch_size;
+  prometheus::Family<prometheus::Counter>& live_evicted_unarchived;  // type
   prometheus::Family<prometheus::Histogram>& processor_delay;     // ingest -> visible
   prometheus::Family<prometheus::Gauge>& kafka_lag_messages;      // partition
   prometheus::Family<prometheus::Gauge>& kafka_lag_seconds;       // partition

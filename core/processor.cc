@@ -19,6 +19,10 @@ Processor::Processor(const Config& config, ProcessorHooks hooks, const Clock& cl
     worker_sampled_at_[i] = -1;
     worker_lag_seconds_[i] = 0;
   }
+  // Exported at 0 from the start, so that the alert on it has a series.
+  if (metrics_) {
+    for (MessageType t : kStoredTypes) metrics_->live_evicted_unarchived.Add({{"type", TypeName(t)}});
+  }
 }
 
 double Processor::lag_seconds() const {
@@ -156,7 +160,8 @@ void Processor::Worker(int index) {
     std::vector<const std::vector<Message>*> call_groups;
     const int64_t epoch = hooks_.epoch();
     for (auto& [key, g] : groups) {
-      calls.push_back(BuildApplyCall(g.first, g.second, epoch, config_.processor.live_cap));
+      calls.push_back(BuildApplyCall(g.first, g.second, epoch, config_.processor.live_cap,
+                                     config_.processor.unarchived_cap));
       call_groups.push_back(&g.first);
     }
 
@@ -183,6 +188,12 @@ void Processor::Worker(int index) {
             metrics_->processor_messages.Add({{"type", type}, {"result", "added"}}).Increment(static_cast<double>(outcome->added));
             if (outcome->duplicates) {
               metrics_->processor_messages.Add({{"type", type}, {"result", "duplicate"}}).Increment(static_cast<double>(outcome->duplicates));
+            }
+            if (outcome->evicted_unarchived) {
+              metrics_->live_evicted_unarchived.Add({{"type", type}}).Increment(static_cast<double>(outcome->evicted_unarchived));
+              LogError("live_evicted_unarchived", {{"live_room", msgs.front().live_room}, {"type", type},
+                                                   {"messages", std::to_string(outcome->evicted_unarchived)},
+                                                   {"reason", "processor.unarchived_cap reached before the archiver copied them"}});
             }
             int64_t now = clock_.NowMs();
             for (const auto& m : msgs) delay->Observe(std::max<int64_t>(0, now - m.ingest_ms) / 1000.0);

@@ -33,6 +33,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/live_keys.h"
+#include "core/kafka_producer.h"
 #include "core/live_writer.h"
 #include "core/message.h"
 #include "core/metrics.h"
@@ -79,14 +80,15 @@ struct Primary {
   std::string http;
   std::string admin;
   std::string other_http;
+  std::string kafka;
 };
 
 Primary FindPrimary() {
   auto b = testing::Get(Env("DANMU_B_ADMIN") + "/healthz", 2000);
   if (b.ok() && b->body.find("\"role\":\"primary\"") != std::string::npos) {
-    return {Env("REDIS_B"), Env("DANMU_B_HTTP"), Env("DANMU_B_ADMIN"), Env("DANMU_A_HTTP")};
+    return {Env("REDIS_B"), Env("DANMU_B_HTTP"), Env("DANMU_B_ADMIN"), Env("DANMU_A_HTTP"), Env("KAFKA_B")};
   }
-  return {Env("REDIS_A"), Env("DANMU_A_HTTP"), Env("DANMU_A_ADMIN"), Env("DANMU_B_HTTP")};
+  return {Env("REDIS_A"), Env("DANMU_A_HTTP"), Env("DANMU_A_ADMIN"), Env("DANMU_B_HTTP"), Env("KAFKA_A")};
 }
 
 // True when the stack's danmud config runs the archiver component.
@@ -117,8 +119,8 @@ core::Message MakeMessage(const std::string& room, MessageType type, int i, std:
   return m;
 }
 
-// Writes through the processor's apply script, in batches of one type, with
-// a cap high enough that nothing is trimmed.
+// Writes through the processor's apply script, in batches of one type; by
+// default with a cap high enough that nothing is trimmed.
 class LiveWriter {
  public:
   explicit LiveWriter(const std::string& address) : redis_(RedisAt(address), "live", nullptr) {}
@@ -131,7 +133,14 @@ class LiveWriter {
     ASSERT_TRUE(r.ok() && !r->is_error()) << (r.ok() ? r->str : r.status().ToString());
   }
 
-  void Write(const std::vector<core::Message>& msgs) {
+  // Returns the messages the script evicted unarchived (past unarchived_cap).
+  int64_t Write(const std::vector<core::Message>& msgs, int cap = 1'000'000, int unarchived_cap = 0) {
+    int64_t evicted = 0;
+    WriteInto(msgs, cap, unarchived_cap, &evicted);
+    return evicted;
+  }
+
+  void WriteInto(const std::vector<core::Message>& msgs, int cap, int unarchived_cap, int64_t* evicted) {
     auto epoch = redis_.Command({"GET", core::keys::kEpoch});
     ASSERT_TRUE(epoch.ok()) << epoch.status().ToString();
     int64_t e = epoch->is_nil() ? 1 : std::stoll(epoch->str);
@@ -144,13 +153,14 @@ class LiveWriter {
         payloads.push_back(core::EncodePayload(msgs[i]));
         ++i;
       }
-      calls.push_back(core::BuildApplyCall(batch, payloads, e, 1'000'000));
+      calls.push_back(core::BuildApplyCall(batch, payloads, e, cap, unarchived_cap));
     }
     auto replies = redis_.EvalPipeline(core::ApplyScript(), calls);
     ASSERT_TRUE(replies.ok()) << replies.status().ToString();
     for (const auto& r : *replies) {
       auto outcome = core::ParseApplyReply(r);
       ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+      *evicted += outcome->evicted_unarchived;
     }
   }
 
@@ -879,6 +889,246 @@ TEST_F(ArchiveTest, DanmudWithArchiverRefusesAnOldSchema) {
   EXPECT_NE(text.find("schema version 1 is older than the " + std::to_string(core::kRequiredSchemaVersion)),
             std::string::npos) << text;
   (void)std::system(("mariadb --socket=" + run + "/mariadb.sock -uroot -e 'DROP DATABASE " + db + "'").c_str());
+}
+
+
+// ------------------------------------------------------ long streams ---
+
+std::vector<core::Message> Comments(const std::string& room, int from, int count) {
+  std::vector<core::Message> msgs;
+  for (int i = from; i < from + count; ++i) msgs.push_back(MakeMessage(room, MessageType::kComment, i));
+  return msgs;
+}
+
+int64_t ZCard(core::RedisClient& redis, const std::string& key) {
+  auto r = redis.Command({"ZCARD", key});
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? r->integer : -1;
+}
+
+bool Held(core::RedisClient& redis, const std::string& room) {
+  auto r = redis.Command({"ZSCORE", core::keys::kArchiveHeld, room});
+  EXPECT_TRUE(r.ok());
+  return r.ok() && !r->is_nil();
+}
+
+std::string MetaField(core::RedisClient& redis, const std::string& room, const std::string& field) {
+  auto r = redis.Command({"HGET", core::keys::Meta(room), field});
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? r->str : std::string();
+}
+
+// A stream longer than the live cap: the processor holds what the archiver
+// has not copied, a checkpoint copies it and lets the next apply trim, and
+// the final archive holds every message of the stream.
+TEST_F(ArchiveTest, LongStreamPastTheLiveCapIsArchivedWhole) {
+  const std::string room = NewRoom("long");
+  const std::string key = core::keys::Msg(room, MessageType::kComment);
+  constexpr int kCap = 100, kHold = 1000;
+  auto& redis = writer_->redis();
+
+  // 300 > cap and nothing archived yet: all held, the room listed.
+  EXPECT_EQ(writer_->Write(Comments(room, 0, 300), kCap, kHold), 0);
+  EXPECT_EQ(ZCard(redis, key), 300);
+  // (The stack's own archiver may have checkpointed it already.)
+  EXPECT_TRUE(Held(redis, room) || RowCount(*db_, room) == 300);
+
+  // A checkpoint (ours, or the stack's archiver that got there first: both
+  // are idempotent) copies them and raises the watermark.
+  auto archiver = MakeArchiver();
+  ASSERT_TRUE(archiver);
+  core::ArchiveReport cp = archiver->Checkpoint(room);
+  ASSERT_EQ(cp.result, "ok") << cp.error;
+  EXPECT_EQ(cp.kind, "checkpoint");
+  EXPECT_EQ(RowCount(*db_, room), 300);
+  auto top = redis.Command({"ZRANGE", key, "-1", "-1", "WITHSCORES"});
+  ASSERT_TRUE(top.ok() && top->elements.size() == 2);
+  EXPECT_EQ(MetaField(redis, room, "copied:comment"), top->elements[1].str);
+  EXPECT_FALSE(Held(redis, room));
+  EXPECT_EQ(ZCard(redis, key), 300) << "a checkpoint never trims; the next apply does";
+
+  // The next apply trims the archived members down to the cap... and keeps
+  // the 200 new unarchived ones beyond it.
+  EXPECT_EQ(writer_->Write(Comments(room, 300, 200), kCap, kHold), 0);
+  EXPECT_EQ(ZCard(redis, key), 200);
+  EXPECT_TRUE(Held(redis, room) || RowCount(*db_, room) == 500);
+  ASSERT_EQ(archiver->Checkpoint(room).result, "ok");
+  EXPECT_EQ(writer_->Write(Comments(room, 500, 1), kCap, kHold), 0);
+  EXPECT_EQ(ZCard(redis, key), kCap) << "archived and past the cap: trimmed to it";
+  EXPECT_FALSE(Held(redis, room));
+
+  // More live messages, then the end: the final archive copies from the
+  // watermark and MySQL has all 501 comments and the end marker.
+  EXPECT_EQ(writer_->Write(Comments(room, 501, 150), kCap, kHold), 0);
+  ASSERT_NO_FATAL_FAILURE(writer_->End(room));
+  core::ArchiveReport report = archiver->ArchiveRoom(room, /*wait_for_end=*/false);
+  ASSERT_EQ(report.result, "ok") << report.error;
+  auto by_type = RowsByType(*db_, room);
+  EXPECT_EQ(by_type["comment"], 651);
+  EXPECT_EQ(by_type["system"], 1);
+  std::set<std::string> ids;
+  auto rows = db_->Query("SELECT msg_id FROM archived_messages WHERE live_room = ? AND type = 'comment'", {room});
+  ASSERT_TRUE(rows.ok());
+  for (const auto& r : *rows) ids.insert(r[0]);
+  for (int i = 0; i < 651; ++i) {
+    EXPECT_TRUE(ids.count(room + "-comment-" + std::to_string(i))) << "missing comment " << i;
+  }
+  EXPECT_EQ(ExistingKeys(redis, DataKeys(room)), 0);
+  EXPECT_FALSE(Held(redis, room));
+  EXPECT_GE(MetricValue(MetricsText(), "danmu_archive_checkpoints_total", {"result=\"ok\""}), 2);
+}
+
+// Past the unarchived cap (the archiver is down or too slow) the oldest go
+// anyway: counted in the reply and in meta, so that the loss is visible.
+TEST_F(ArchiveTest, PastTheUnarchivedCapTheOldestAreEvictedAndCounted) {
+  const std::string room = NewRoom("evict");
+  const std::string key = core::keys::Msg(room, MessageType::kComment);
+  EXPECT_EQ(writer_->Write(Comments(room, 0, 1500), /*cap=*/100, /*unarchived_cap=*/1000), 500);
+  EXPECT_EQ(ZCard(writer_->redis(), key), 1000);
+  EXPECT_EQ(MetaField(writer_->redis(), room, "evicted:comment"), "500");
+  // The survivors are the newest 1000.
+  auto oldest = writer_->redis().Command({"ZRANGE", key, "0", "0"});
+  ASSERT_TRUE(oldest.ok() && oldest->elements.size() == 1);
+  EXPECT_EQ(core::PayloadId(oldest->elements[0].str), room + "-comment-500");
+  // Without an archiver (unarchived_cap 0) the cap is a plain cap.
+  const std::string plain = NewRoom("plain");
+  EXPECT_EQ(writer_->Write(Comments(plain, 0, 300), /*cap=*/100, /*unarchived_cap=*/0), 0);
+  EXPECT_EQ(ZCard(writer_->redis(), core::keys::Msg(plain, MessageType::kComment)), 100);
+  EXPECT_FALSE(Held(writer_->redis(), plain));
+  auto a = MakeArchiver();
+  ASSERT_TRUE(a);
+  auto st = a->Inspect(room);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->meta.evicted[0], 500);
+  EXPECT_EQ(st->live[0], 1000);
+}
+
+// Against a read-only MySQL (a replica) a run fails with the reason and
+// releases nothing.
+TEST_F(ArchiveTest, ReadOnlyMysqlFailsTheRunWithItsReasonAndReleasesNothing) {
+  const std::string room = NewRoom("ro");
+  ASSERT_NO_FATAL_FAILURE(writer_->WriteRoom(room, {{MessageType::kComment, 20}}));
+  ASSERT_NO_FATAL_FAILURE(writer_->End(room));
+  const std::string root = "mariadb --socket=" + Env("DANMU_RUN_DIR") + "/mariadb.sock -uroot -e ";
+  ASSERT_EQ(std::system((root + "'SET GLOBAL read_only = 1'").c_str()), 0);
+  auto archiver = MakeArchiver();
+  core::ArchiveReport report;
+  if (archiver) report = archiver->ArchiveRoom(room, false);
+  ASSERT_EQ(std::system((root + "'SET GLOBAL read_only = 0'").c_str()), 0);
+  ASSERT_TRUE(archiver);
+  EXPECT_EQ(report.result, "error");
+  EXPECT_NE(report.error.find("read-only"), std::string::npos) << report.error;
+  EXPECT_EQ(RowCount(*db_, room), 0);
+  EXPECT_EQ(ZCard(writer_->redis(), core::keys::Msg(room, MessageType::kComment)), 20) << "nothing released";
+  // Writable again: the next run archives it.
+  EXPECT_EQ(archiver->ArchiveRoom(room, false).result, "ok");
+  EXPECT_EQ(RowCount(*db_, room), 21);
+}
+
+// A stream longer than the live cap, end to end through the stack's danmud:
+// records straight into the primary's Kafka (the processor's real input) ->
+// the processor holds what is not archived -> danmud's archiver checkpoints
+// it -> the processor trims -> POST .../end -> every message in MySQL. Also
+// the admin archive endpoints and their bad-input answers.
+TEST_F(ArchiveTest, LongStreamThroughDanmudCheckpointsThenArchivesEveryMessage) {
+  ASSERT_TRUE(StackRunsArchiver("room-a.yaml"));
+  auto cfg = core::LoadConfig(Env("DANMU_RUN_DIR") + "/config/room-a.yaml");
+  ASSERT_TRUE(cfg.ok());
+  const int cap = cfg->processor.live_cap;
+  ASSERT_GT(cfg->processor.unarchived_cap, cap);
+  const int n = cap + cap / 10;
+  const std::string room = NewRoom("e2e-long");
+  const std::string key = core::keys::Msg(room, MessageType::kComment);
+  const double checkpoints_before = MetricValue(Scrape(primary_.admin), "danmu_archive_checkpoints_total", {"result=\"ok\""});
+
+  core::KafkaOptions ko;
+  ko.brokers = primary_.kafka;
+  ko.topic = Env("KAFKA_TOPIC");
+  auto producer = core::KafkaProducer::Create(ko, nullptr);
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  constexpr int kThreads = 4;
+  for (int w = 0; w < kThreads; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = w; i < n; i += kThreads) {
+        core::Message m = MakeMessage(room, MessageType::kComment, i);
+        if (!(*producer)->Produce(core::PartitionKey(m), core::EncodePayload(m)).ok()) ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failed.load(), 0);
+
+  // Held past the cap until danmud's checkpoint copied them: once the
+  // processor is done, every message is in MySQL or live above the archive
+  // watermark (a checkpoint that ran between two batches leaves the newest
+  // within the cap, live, for the final archive).
+  int64_t rows = 0;
+  auto accounted = [&] {
+    std::string wm = MetaField(writer_->redis(), room, "copied:comment");
+    if (wm.empty()) return false;
+    rows = RowCount(*db_, room);
+    auto above = writer_->redis().Command({"ZCOUNT", key, "(" + wm, "+inf"});
+    return above.ok() && rows + above->integer == n;
+  };
+  ASSERT_TRUE(WaitFor(accounted, 60000)) << "danmud's archiver did not checkpoint the live room: " << rows << " rows of "
+                                         << n << "\n" << testing::MergedLogs();
+  EXPECT_GT(rows, cap) << "the checkpoint copied members the live cap would have trimmed";
+  EXPECT_GT(MetricValue(Scrape(primary_.admin), "danmu_archive_checkpoints_total", {"result=\"ok\""}), checkpoints_before);
+
+  // The admin view of the room.
+  auto view = testing::Get(primary_.admin + "/v1/admin/archive?room=" + room);
+  ASSERT_TRUE(view.ok() && view->status == 200) << (view.ok() ? view->body : view.status().ToString());
+  {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(view->body).extract<Poco::JSON::Object::Ptr>();
+    auto c = o->getObject("live")->getObject("types")->getObject("comment");
+    EXPECT_EQ(c->getValue<int64_t>("mysql_rows"), rows);
+    EXPECT_GT(c->getValue<int64_t>("archive_watermark"), 0);
+    EXPECT_EQ(c->getValue<int64_t>("evicted_unarchived"), 0);
+    EXPECT_EQ(o->getObject("live")->getValue<std::string>("state"), "");
+    EXPECT_TRUE(o->isNull("archived_room"));
+  }
+  // Bad input: clear 4xx JSON errors.
+  const std::string url = primary_.admin + "/v1/admin/archive";
+  for (const auto& [body, status, with_token] : std::vector<std::tuple<std::string, int, bool>>{
+           {"{\"room\":\"" + room + "\"}", 401, false},
+           {"{\"room\":", 400, true},
+           {"[1,2]", 400, true},
+           {"{}", 400, true},
+           {"{\"room\":\"a b'; DROP TABLE archived_messages; --\"}", 400, true},
+           {"{\"room\":\"" + room + "\",\"mode\":\"shred\"}", 400, true},
+       }) {
+    auto r = testing::AdminPost(url, body, with_token);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, status) << body << " -> " << r->body;
+    EXPECT_NE(r->body.find("\"error\""), std::string::npos) << r->body;
+  }
+  auto bad_view = testing::Get(primary_.admin + "/v1/admin/archive?room=%00");
+  ASSERT_TRUE(bad_view.ok());
+  EXPECT_EQ(bad_view->status, 400) << bad_view->body;
+  // auto mode on a live room checkpoints it (nothing new to copy now).
+  auto run = testing::AdminPost(url, "{\"room\":\"" + room + "\"}");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, 200) << run->body;
+  EXPECT_NE(run->body.find("\"kind\":\"checkpoint\""), std::string::npos) << run->body;
+
+  // The next applied message lets the processor trim the archived members.
+  core::Message one = MakeMessage(room, MessageType::kComment, n);
+  ASSERT_TRUE((*producer)->Produce(core::PartitionKey(one), core::EncodePayload(one)).ok());
+  ASSERT_TRUE(WaitFor([&] { return ZCard(writer_->redis(), key) == cap; }, 20000))
+      << "live set holds " << ZCard(writer_->redis(), key) << ", want the cap " << cap;
+
+  // The end: every message of the stream is in MySQL, live Redis is freed.
+  auto end = testing::Post(primary_.http + "/v1/rooms/" + room + "/end", "");
+  ASSERT_TRUE(end.ok() && end->status == 202) << (end.ok() ? end->body : end.status().ToString());
+  ASSERT_TRUE(WaitFor([&] {
+    auto rows = db_->Query("SELECT messages FROM archived_rooms WHERE live_room = ?", {room});
+    return rows.ok() && !rows->empty() && (*rows)[0][0] == std::to_string(n + 2) &&
+           ExistingKeys(writer_->redis(), DataKeys(room)) == 0;
+  }, 30000)) << "danmud did not archive the ended room\n" << testing::MergedLogs();
+  EXPECT_EQ(RowsByType(*db_, room)["comment"], n + 1);
 }
 
 // Throughput of one archive on this machine, for the record (not a gate):

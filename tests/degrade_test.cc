@@ -32,12 +32,7 @@ Poco::JSON::Object::Ptr Json(const std::string& body) {
 }
 
 core::Result<core::HttpResponse> AdminPost(const char* admin_env, const std::string& path, const std::string& body) {
-  core::HttpCall c;
-  c.method = "POST";
-  c.url = Env(admin_env) + path;
-  c.body = body;
-  c.headers["Authorization"] = "Bearer " + testing::AdminToken();
-  return core::Fetch(c);
+  return testing::AdminPost(Env(admin_env) + path, body);
 }
 
 struct Page {

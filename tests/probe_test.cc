@@ -18,13 +18,7 @@ std::string Failures(const std::string& stage) {
   return "danmu_probe_failures_total{room=\"A\",stage=\"" + stage + "\",write_room=\"A\"}";
 }
 
-void AdminPost(const std::string& path) {
-  core::HttpCall c;
-  c.method = "POST";
-  c.url = Env("DANMU_A_ADMIN") + path;
-  c.headers["Authorization"] = "Bearer " + testing::AdminToken();
-  ASSERT_TRUE(core::Fetch(c).ok());
-}
+void AdminPost(const std::string& path) { ASSERT_TRUE(testing::AdminPost(Env("DANMU_A_ADMIN") + path, "").ok()); }
 
 class ProbeTest : public ::testing::Test {
  protected:

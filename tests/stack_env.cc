@@ -49,6 +49,17 @@ core::Result<core::HttpResponse> Post(const std::string& url, const std::string&
   return core::Fetch(c);
 }
 
+core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::string& body, bool with_token) {
+  core::HttpCall c;
+  c.method = "POST";
+  c.url = url;
+  c.body = body;
+  c.timeout_ms = 30000;
+  c.headers["Content-Type"] = "application/json";
+  if (with_token) c.headers["Authorization"] = "Bearer " + AdminToken();
+  return core::Fetch(c);
+}
+
 std::string AdminToken() {
   auto t = core::ReadSecretFile(Env("DANMU_TOKEN_FILE"));
   if (!t.ok()) throw std::runtime_error(t.status().ToString());

@@ -24,6 +24,9 @@ core::Result<core::HttpResponse> Get(const std::string& url, int timeout_ms = 50
 core::Result<core::HttpResponse> Post(const std::string& url, const std::string& body, int timeout_ms = 10000,
                                       const std::string& content_type = "application/json");
 std::string AdminToken();
+// POST to an admin URL with the stack's bearer token (without it when
+// `with_token` is false: the 401 path).
+core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::string& body, bool with_token = true);
 // The value of one exact series (name{labels}) in the /metrics of the danmud
 // whose admin URL is in env `admin_env`: 0 when absent, -1 when unreachable.
 double MetricSample(const char* admin_env, const std::string& series);

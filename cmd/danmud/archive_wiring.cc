@@ -14,10 +14,14 @@
 #include <cstdlib>
 
 #include "cmd/danmud/parts.h"
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
 #include "core/archiver.h"
 #include "core/log.h"
 #include "core/replay_api.h"
 #include "core/replay_store.h"
+#include "core/validation.h"
 
 namespace danmu::cmd {
 
@@ -92,6 +96,64 @@ void StartArchive(Daemon::Parts& p) {
     }
   }
   if (p.archive && p.archive->archiver) p.archive->archiver->Start();
+}
+
+void RegisterArchiveRoutes(Daemon::Parts& p) {
+  Daemon::Parts* parts = &p;
+  // The archiver is looked up per request: an archiver-only process wires it
+  // in StartArchive, after the routes exist.
+  auto archiver = [parts]() -> core::Archiver* { return parts->archive ? parts->archive->archiver.get() : nullptr; };
+
+  // What the archive knows of one live room: live sets, watermark, held and
+  // evicted counts, MySQL rows and the archived_rooms row.
+  p.admin->Add("GET", "/v1/admin/archive", false, [archiver](const core::HttpRequest& req) {
+    core::Archiver* a = archiver();
+    if (!a) return core::HttpResponse::Error(409, "no_archiver", "this danmud runs no archiver");
+    std::string room = req.Query("room");
+    if (!core::IsValidLiveRoom(room)) {
+      return core::HttpResponse::Error(400, "bad_room", "query parameter 'room' must be a valid live room id");
+    }
+    auto st = a->Inspect(room);
+    if (!st.ok()) return core::HttpResponse::Error(st.status());
+    return core::HttpResponse::Json(200, core::ToJson(*st));
+  });
+
+  // Runs the archive of a room now, in the request: {"room": "...", "mode":
+  // "auto" | "checkpoint" | "archive"}. auto archives an ended room and
+  // checkpoints a live one; "archive" of a live room releases its live sets
+  // while viewers may still poll it, so it is only done when asked by name.
+  // 200 when the run's result is ok, 409 otherwise; the body is the report.
+  p.admin->Add("POST", "/v1/admin/archive", true, [parts, archiver](const core::HttpRequest& req) {
+    core::Archiver* a = archiver();
+    if (!a) return core::HttpResponse::Error(409, "no_archiver", "this danmud runs no archiver");
+    if (!parts->state->active_primary()) {
+      return core::HttpResponse::Error(409, "not_primary", "archives run in the active primary room only");
+    }
+    std::string room, mode = "auto";
+    try {
+      Poco::JSON::Parser parser;
+      auto o = parser.parse(req.body).extract<Poco::JSON::Object::Ptr>();
+      if (!o) throw std::runtime_error("body must be a JSON object");
+      if (o->has("room")) room = o->getValue<std::string>("room");
+      if (o->has("mode")) mode = o->getValue<std::string>("mode");
+    } catch (const std::exception& e) {
+      return core::HttpResponse::Error(400, "bad_json", std::string("archive body: ") + e.what());
+    }
+    if (!core::IsValidLiveRoom(room)) {
+      return core::HttpResponse::Error(400, "bad_room", "field 'room' must be a valid live room id");
+    }
+    if (mode != "auto" && mode != "checkpoint" && mode != "archive") {
+      return core::HttpResponse::Error(400, "bad_mode", "field 'mode' must be auto, checkpoint or archive");
+    }
+    if (mode == "auto") {
+      auto st = a->Inspect(room);
+      if (!st.ok()) return core::HttpResponse::Error(st.status());
+      mode = st->meta.state == "ended" ? "archive" : "checkpoint";
+    }
+    core::LogWarn("archive_requested", {{"live_room", room}, {"mode", mode}, {"source", "admin api"}});
+    core::ArchiveReport report = mode == "archive" ? a->ArchiveRoom(room, /*wait_for_end=*/false) : a->Checkpoint(room);
+    return core::HttpResponse::Json(report.result == "ok" ? 200 : 409, core::ToJson(report));
+  });
 }
 
 void StopArchive(Daemon::Parts& p) {

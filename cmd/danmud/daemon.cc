@@ -127,6 +127,7 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   }
   p.admin = std::make_unique<core::AdminRouter>(p.admin_token, p.metrics.get());
   RegisterAdminRoutes(p);
+  RegisterArchiveRoutes(p);
   core::AdminRouter* admin = p.admin.get();
   p.admin_server = std::make_unique<core::HttpServer>(
       c.http, c.http.admin_port, "admin", [admin](const core::HttpRequest& r) { return admin->Handle(r); },

@@ -65,6 +65,8 @@ void RegisterAdminRoutes(Daemon::Parts& parts);
 // is built; StartArchive/StopArchive around the daemon's lifetime.
 core::Status WireArchive(Daemon::Parts& parts, core::FrontendHooks* hooks);
 void StartArchive(Daemon::Parts& parts);
+// GET/POST /v1/admin/archive (archive_wiring.cc).
+void RegisterArchiveRoutes(Daemon::Parts& parts);
 void StopArchive(Daemon::Parts& parts);
 
 }  // namespace danmu::cmd

@@ -1131,26 +1131,6 @@ TEST_F(ArchiveTest, LongStreamThroughDanmudCheckpointsThenArchivesEveryMessage) 
   EXPECT_EQ(RowsByType(*db_, room)["comment"], n + 1);
 }
 
-// Throughput of one archive on this machine, for the record (not a gate):
-//   archive_test --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'
-// DANMU_ARCHIVE_BENCH_ROWS (default 100000) messages, 80% comments.
-TEST_F(ArchiveTest, DISABLED_Throughput) {
-  const char* env = std::getenv("DANMU_ARCHIVE_BENCH_ROWS");
-  const int rows = env ? std::atoi(env) : 100000;
-  for (int batch : {250, 500, 1000, 2000}) {
-    const std::string room = NewRoom("bench");
-    ASSERT_NO_FATAL_FAILURE(writer_->WriteRoom(
-        room, {{MessageType::kComment, rows * 8 / 10}, {MessageType::kGift, rows / 10}, {MessageType::kJoin, rows / 10}}));
-    config_.archive.batch_size = batch;
-    auto a = MakeArchiver();
-    ASSERT_TRUE(a);
-    auto r = a->ArchiveRoom(room, false);
-    ASSERT_EQ(r.result, "ok");
-    std::printf("archive throughput: batch_size %d: %lld rows in %.3f s = %.0f rows/s\n", batch,
-                static_cast<long long>(r.rows()), r.seconds, r.rows() / std::max(r.seconds, 0.001));
-  }
-}
-
 // End to end through the stack's danmud: POST .../end -> on_stream_end ->
 // the archiver in danmud -> MySQL -> replay. Needs the stack config to run
 // the archiver component (scripts/stack danmud_config).

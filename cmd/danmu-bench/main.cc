@@ -10,6 +10,9 @@
 //       acknowledged writes per second through one frontend (keep-alive).
 //   danmu-bench produce --brokers B --topic T [--seconds N] [--clients N]
 //       the baseline for writes: acks=all produces straight to Kafka.
+//   danmu-bench archive --redis ADDR --mysql-dsn DSN --password-file F [--rows N] [--batch N]
+//       archive rows/s vs the same rows inserted straight into MySQL
+//       (archive_bench.cc).
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -41,16 +44,16 @@
 #include "core/config.h"
 #include "core/kafka_producer.h"
 
+namespace danmu::bench {
+int ArchiveBench(const std::map<std::string, std::string>& flags);
+}  // namespace danmu::bench
+
 namespace {
 
 std::map<std::string, std::string> Flags(int argc, char** argv, int from) {
   std::map<std::string, std::string> f;
   for (int i = from; i + 1 < argc; i += 2) f[std::string(argv[i]).substr(2)] = argv[i + 1];
   return f;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // One keep-alive HTTP connection.
@@ -267,7 +270,7 @@ int Produce(const std::map<std::string, std::string>& f) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::puts("usage: danmu-bench load|baseline-server|writes|produce --flag value ...");
+    std::puts("usage: danmu-bench load|baseline-server|writes|produce|archive --flag value ...");
     return 2;
   }
   std::string mode = argv[1];
@@ -277,6 +280,7 @@ int main(int argc, char** argv) {
     if (mode == "baseline-server") return BaselineServer(f);
     if (mode == "writes") return Writes(f);
     if (mode == "produce") return Produce(f);
+    if (mode == "archive") return danmu::bench::ArchiveBench(f);
   } catch (const std::out_of_range&) {
     std::fprintf(stderr, "danmu-bench %s: a required flag is missing\n", mode.c_str());
     return 2;

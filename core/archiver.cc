@@ -35,7 +35,7 @@ constexpr MessageType kSeenTypes[] = {MessageType::kComment, MessageType::kGift,
 // The release step (see archiver.h, step 5). Atomic, so no message can land
 // between the check and the delete.
 // KEYS: 1-4 msg sets (kStoredTypes order), 5 likes, 6 users, 7 meta, 8-13 seen sets,
-//       14 the held-rooms set
+//       14 the held-rooms set, 15 the viewer HyperLogLog
 // ARGV: 1-4 copied max score per type (0 = empty), 5 now ms, 6 meta ttl s, 7-10 type names,
 //       11 live room
 // Returns {1, likes, viewers} when released, {0, type index, live max} when a
@@ -49,9 +49,11 @@ for i = 1, 4 do
   if max ~= 0 and max ~= tonumber(ARGV[i]) then return {0, i, max} end
 end
 local likes = tonumber(redis.call('GET', KEYS[5]) or '0')
-local viewers = redis.call('ZCARD', KEYS[6])
+-- Unique viewers of the whole stream; the recent-viewer set only knows the
+-- last minutes (and is exact where the estimate is not).
+local viewers = math.max(redis.call('ZCARD', KEYS[6]), redis.call('PFCOUNT', KEYS[15]))
 for i = 1, 4 do redis.call('DEL', KEYS[i]) end
-redis.call('DEL', KEYS[6])
+redis.call('DEL', KEYS[6], KEYS[15])
 for i = 8, 13 do redis.call('DEL', KEYS[i]) end
 redis.call('ZREM', KEYS[14], ARGV[11])
 local ttl = tonumber(ARGV[6])
@@ -626,13 +628,14 @@ Status Archiver::UpsertRoom(const std::string& live_room, int64_t likes, int64_t
 
 Result<bool> Archiver::Release(const std::string& live_room, const int64_t max_score[], ArchiveReport* report) {
   RedisArgs args;
-  args.push_back("14");
+  args.push_back("15");
   for (MessageType t : kStoredTypes) args.push_back(keys::Msg(live_room, t));
   args.push_back(keys::Likes(live_room));
   args.push_back(keys::Users(live_room));
   args.push_back(keys::Meta(live_room));
   for (MessageType t : kSeenTypes) args.push_back(keys::Seen(live_room, t));
   args.push_back(keys::kArchiveHeld);
+  args.push_back(keys::Viewers(live_room));
   for (int t = 0; t < kStoredTypeCount; ++t) args.push_back(std::to_string(max_score[t]));
   args.push_back(std::to_string(clock_.NowMs()));
   args.push_back(std::to_string(options_.live_ttl_after_archive_s));
@@ -688,10 +691,11 @@ ArchiveReport Archiver::ArchiveRoom(const std::string& live_room, bool wait_for_
       max_score[t] = std::max<int64_t>(after[t], 0);
     }
     if (Status s = Verify(live_room, min_score, max_score, report); !s.ok()) return fail(s);
-    auto totals = redis_->Pipeline({{"GET", keys::Likes(live_room)}, {"ZCARD", keys::Users(live_room)}});
+    auto totals = redis_->Pipeline({{"GET", keys::Likes(live_room)}, {"ZCARD", keys::Users(live_room)},
+                                    {"PFCOUNT", keys::Viewers(live_room)}});
     if (!totals.ok()) return fail(totals.status());
     report.likes = ToInt((*totals)[0].str);
-    report.viewers = (*totals)[1].integer;
+    report.viewers = std::max((*totals)[1].integer, (*totals)[2].integer);
     int64_t last_ts = *std::max_element(max_score, max_score + kStoredTypeCount);
     if (Status s = UpsertRoom(live_room, report.likes, report.viewers, last_ts); !s.ok()) return fail(s);
     auto released = Release(live_room, max_score, &report);

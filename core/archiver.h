@@ -17,7 +17,9 @@
 //   3. verify: per type, MySQL holds at least as many rows between the lowest
 //      and the highest copied score as were copied (equal unless the live room
 //      id was reused after its meta expired). Fewer: error, nothing released.
-//   4. upsert archived_rooms (likes, viewers = ZCARD users, message count,
+//   4. upsert archived_rooms (likes, viewers = unique viewers of the stream:
+//      the larger of the stream's viewer HyperLogLog (±0.81% above a few
+//      hundred) and the recent-viewer set, message count,
 //      highest ts): from here on the replay path serves the room.
 //   5. release, atomically in one Lua script on live Redis: only if the
 //      highest score of every type is still the one copied (scores only grow,

@@ -13,6 +13,8 @@ inline std::string Msg(std::string_view room, MessageType t) {
 }
 inline std::string Likes(std::string_view room) { return "danmu:{" + std::string(room) + "}:likes"; }
 inline std::string Users(std::string_view room) { return "danmu:{" + std::string(room) + "}:users"; }
+// Every viewer uid of the stream (HyperLogLog): the archive's viewer count.
+inline std::string Viewers(std::string_view room) { return "danmu:{" + std::string(room) + "}:viewers"; }
 inline std::string Meta(std::string_view room) { return "danmu:{" + std::string(room) + "}:meta"; }
 // Ids already applied, per (room, type): the processor's dedup window.
 inline std::string Seen(std::string_view room, MessageType t) {

@@ -7,7 +7,7 @@ namespace danmu::core {
 const std::string& ApplyScript() {
   static const std::string kScript = R"LUA(
 -- KEYS: 1 target (msg set | likes counter | users set), 2 meta, 3 seen ids, 4 store epoch,
---       5 the archiver's held-rooms set
+--       5 the archiver's held-rooms set, 6 the stream's viewer HyperLogLog
 -- ARGV: 1 epoch, 2 kind (msg|like|presence), 3 type, 4 cap, 5 unarchived cap (0: none),
 --       6 live room, then triples: id, payload, extra
 local store = tonumber(redis.call('GET', KEYS[4]) or '0')
@@ -73,7 +73,17 @@ elseif kind == 'like' then
   end
 elseif kind == 'presence' then
   for i = 7, #ARGV, 3 do
-    for uid in string.gmatch(ARGV[i + 2], '%S+') do redis.call('ZADD', KEYS[1], now, uid) end
+    -- PFADD in chunks: unpack() is limited by the Lua C stack (~8000).
+    local uids = {}
+    for uid in string.gmatch(ARGV[i + 2], '%S+') do
+      redis.call('ZADD', KEYS[1], now, uid)
+      uids[#uids + 1] = uid
+      if #uids == 1000 then
+        redis.call('PFADD', KEYS[6], unpack(uids))
+        uids = {}
+      end
+    end
+    if #uids > 0 then redis.call('PFADD', KEYS[6], unpack(uids)) end
     added = added + 1
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 600000)
@@ -93,7 +103,7 @@ RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<st
   const std::string& room = first.live_room;
   RedisArgs a;
   a.reserve(10 + 3 * batch.size());
-  a.push_back("5");
+  a.push_back("6");
   const char* kind = "msg";
   if (first.type == MessageType::kLike) {
     a.push_back(keys::Likes(room));
@@ -108,6 +118,7 @@ RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<st
   a.push_back(keys::Seen(room, first.type));
   a.push_back(keys::kEpoch);
   a.push_back(keys::kArchiveHeld);
+  a.push_back(keys::Viewers(room));
   a.push_back(std::to_string(epoch));
   a.push_back(kind);
   a.push_back(TypeName(first.type));

@@ -15,7 +15,8 @@
 //      danmu:archive:held for the archiver's checkpoint. Past the unarchived
 //      cap the oldest go anyway, counted in meta evicted:<type> and in the
 //      reply (the replay of that room will miss them: an alert pages).
-// Likes become one INCRBY per record; presence records refresh the viewer set.
+// Likes become one INCRBY per record; presence records refresh the viewer set
+// (recent viewers) and add to the stream's viewer HyperLogLog (all viewers).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1032,6 +1032,30 @@ TEST_F(ArchiveTest, ViewerCountCoversTheWholeStream) {
   EXPECT_EQ(ExistingKeys(writer_->redis(), {core::keys::Viewers(room)}), 0) << "released with the room";
 }
 
+// A stream nobody ended is archived once it stayed idle for idle_end_ms
+// (found by the scan, as danmud's worker does every scan_interval_ms).
+TEST_F(ArchiveTest, IdleRoomIsFoundByTheScanAndArchived) {
+  const std::string room = NewRoom("idle");
+  ASSERT_NO_FATAL_FAILURE(writer_->WriteRoom(room, {{MessageType::kComment, 7}}));
+  config_.archive.idle_end_ms = 1500;
+  auto archiver = MakeArchiver();
+  ASSERT_TRUE(archiver);
+  auto contains = [&](const std::vector<std::string>& rooms) {
+    return std::find(rooms.begin(), rooms.end(), room) != rooms.end();
+  };
+  auto early = archiver->Scan();
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_FALSE(contains(*early)) << "not idle long enough yet";
+  ASSERT_TRUE(WaitFor([&] {
+    auto found = archiver->Scan();
+    return found.ok() && contains(*found);
+  }, 15000)) << "the scan never found the idle room";
+  auto report = archiver->ArchiveRoom(room, /*wait_for_end=*/false);
+  ASSERT_EQ(report.result, "ok") << report.error;
+  EXPECT_EQ(RowCount(*db_, room), 7);
+  EXPECT_EQ(ExistingKeys(writer_->redis(), DataKeys(room)), 0);
+}
+
 // Against a read-only MySQL (a replica) a run fails with the reason and
 // releases nothing.
 TEST_F(ArchiveTest, ReadOnlyMysqlFailsTheRunWithItsReasonAndReleasesNothing) {

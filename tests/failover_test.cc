@@ -140,7 +140,9 @@ TEST_F(FailoverTest, UnplannedLossOfRoomAPromotesB) {
   EXPECT_GT(rep.new_epoch, rep.old_epoch);
   // Writes that failed while room A was gone recovered (the drill checks it);
   // when none failed (promotion beat every writer), the RTO is 0.
-  if (rep.failed_writes > 0) EXPECT_GT(rep.rto_ms, 0);
+  if (rep.failed_writes > 0) {
+    EXPECT_GT(rep.rto_ms, 0);
+  }
   EXPECT_EQ(rep.reads_failed["B"], 0) << "room B kept serving reads";
   // Count independently what is missing from room B's store.
   core::RedisOptions ro;

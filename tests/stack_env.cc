@@ -49,12 +49,13 @@ core::Result<core::HttpResponse> Post(const std::string& url, const std::string&
   return core::Fetch(c);
 }
 
-core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::string& body, bool with_token) {
+core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::string& body, bool with_token,
+                                           int timeout_ms) {
   core::HttpCall c;
   c.method = "POST";
   c.url = url;
   c.body = body;
-  c.timeout_ms = 30000;
+  c.timeout_ms = timeout_ms;
   c.headers["Content-Type"] = "application/json";
   if (with_token) c.headers["Authorization"] = "Bearer " + AdminToken();
   return core::Fetch(c);

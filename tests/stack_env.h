@@ -26,7 +26,8 @@ core::Result<core::HttpResponse> Post(const std::string& url, const std::string&
 std::string AdminToken();
 // POST to an admin URL with the stack's bearer token (without it when
 // `with_token` is false: the 401 path).
-core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::string& body, bool with_token = true);
+core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::string& body, bool with_token = true,
+                                           int timeout_ms = 30000);
 // The value of one exact series (name{labels}) in the /metrics of the danmud
 // whose admin URL is in env `admin_env`: 0 when absent, -1 when unreachable.
 double MetricSample(const char* admin_env, const std::string& series);

@@ -9,6 +9,11 @@
 //   drill --planned|--unplanned [--json FILE] [--acked-ids FILE] [--warmup-ms N] [--after-ms N]
 //   degrade set LEVEL [--room A|B|all] [--stream ID] [--for 10m] [--reason TEXT]
 //   degrade clear [--room ...] [--stream ID]   |   degrade status
+//   reconcile --from-kafka HOST:PORT [--since-ms N] [--lookback-ms N] [--room A|B]
+//             [--live-room ID] [--reingest-unknown] [--deadline-ms N] [--json [FILE]]
+//                                        after an unplanned failover: re-ingest into the
+//                                        new primary what the old primary's Kafka acked
+//                                        (exit 0 ok, 1 failed/incomplete, 3 unknown ids)
 // Addresses default to run/stack.env (DANMU_A_ADMIN, DANMU_B_ADMIN,
 // DANMU_A_HTTP, DANMU_B_HTTP, DANMU_TOKEN_FILE, DANMU_RUN_DIR).
 #include <algorithm>
@@ -25,6 +30,7 @@
 #include "core/json_text.h"
 #include "replication/admin_client.h"
 #include "replication/drill.h"
+#include "replication/reconciler.h"
 #include "replication/switchover.h"
 
 namespace {
@@ -41,7 +47,7 @@ struct Args {
   bool Has(const std::string& k) const { return flags.count(k) > 0; }
 };
 
-const std::vector<std::string> kSwitches = {"json-out", "force", "planned", "unplanned", "help"};
+const std::vector<std::string> kSwitches = {"json-out", "force", "planned", "unplanned", "help", "reingest-unknown"};
 
 Args Parse(int argc, char** argv) {
   Args a;
@@ -208,13 +214,63 @@ int Degrade(const Context& c, const Args& args) {
   return rc;
 }
 
+
+// Runs the reconciliation on the new primary (--room, else whichever room is
+// the active primary) and prints its report.
+int Reconcile(const Context& c, const Args& args) {
+  std::string kafka = args.Get("from-kafka");
+  if (kafka.empty() || kafka == "1") return Fail("reconcile needs --from-kafka HOST:PORT (the old primary's Kafka)");
+  std::string room = args.Get("room");
+  if (room.empty()) {
+    for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
+      auto s = AdminClient(url, c.token).Status();
+      if (s.ok() && s->active_primary()) room = name;
+    }
+    if (room.empty()) return Fail("no room answers as the active primary: promote one first, or pass --room");
+  }
+  auto num = [&](const std::string& flag, std::string* body) -> bool {
+    if (!args.Has(flag)) return true;
+    const std::string v = args.Get(flag);
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return false;
+    std::string key = flag;
+    std::replace(key.begin(), key.end(), '-', '_');
+    *body += ",\"" + key + "\":" + v;
+    return true;
+  };
+  std::string body = "{\"kafka\":" + danmu::core::JsonString(kafka);
+  for (const char* flag : {"since-ms", "lookback-ms", "deadline-ms", "max-records"}) {
+    if (!num(flag, &body)) return Fail(std::string("--") + flag + " needs a non-negative integer");
+  }
+  if (args.Has("live-room")) body += ",\"live_room\":" + danmu::core::JsonString(args.Get("live-room"));
+  if (args.Has("reingest-unknown")) body += ",\"reingest_unknown\":true";
+  body += "}";
+  int64_t deadline_ms = args.Has("deadline-ms") ? std::stoll(args.Get("deadline-ms")) : 120000;
+  danmu::core::HttpCall call;
+  call.method = "POST";
+  call.url = AdminOf(c, room) + "/v1/admin/reconcile";
+  call.body = body;
+  call.headers["Authorization"] = "Bearer " + c.token;
+  call.headers["Content-Type"] = "application/json";
+  call.timeout_ms = static_cast<int>(deadline_ms + 30000);  // the run plus opening the old log
+  auto r = danmu::core::Fetch(call);
+  if (!r.ok()) return Fail("room " + room + ": " + r.status().message());
+  if (r->status != 200) return Fail("room " + room + " answered " + std::to_string(r->status) + ": " + r->body);
+  auto rep = danmu::replication::ParseReconcileReport(r->body);
+  if (!rep.ok()) return Fail(rep.status().message());
+  // --json: the JSON report alone on stdout (for scripts); --json FILE: text
+  // on stdout and the JSON into FILE.
+  if (args.Has("json-out")) std::printf("%s\n", r->body.c_str());
+  else std::fputs(rep->ToText().c_str(), stdout);
+  if (args.Has("json") && args.Get("json") != "1") std::ofstream(args.Get("json")) << r->body << "\n";
+  return rep->ExitCode();
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args = Parse(argc, argv);
   if (args.positional.empty() || args.Has("help")) {
     std::puts("usage: danmuctl [--env FILE] [--a-admin URL] [--b-admin URL] [--token-file FILE] "
-              "status|freeze|unfreeze|promote|demote|switchover|drill|degrade ...");
+              "status|freeze|unfreeze|promote|demote|switchover|drill|degrade|reconcile ...");
     return args.positional.empty() && !args.Has("help") ? 2 : 0;
   }
   auto env = LoadEnvFile(args.Get("env", "run/stack.env"));
@@ -251,5 +307,6 @@ int main(int argc, char** argv) {
   if (cmd == "switchover") return Switchover(c);
   if (cmd == "drill") return Drill(c, args);
   if (cmd == "degrade") return Degrade(c, args);
+  if (cmd == "reconcile") return Reconcile(c, args);
   return Fail("unknown command " + cmd);
 }

@@ -5,6 +5,8 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <set>
+
 #include "monitoring/process_metrics.h"
 
 namespace danmu::cmd {
@@ -89,6 +91,83 @@ core::Result<ActionBody> ParseAction(const HttpRequest& req) {
   return a;
 }
 
+// POST /v1/admin/reconcile body (see replication/reconciler.h):
+//   {"kafka": "host:port[,host:port]"   the old primary's Kafka (required)
+//    "since_ms": N                      start of the scan (Kafka timestamp, ms)
+//    "lookback_ms": N                   default start = promotion time - this (600000)
+//    "topic": "..."                     default: this room's kafka.topic
+//    "live_room": "..."                 only this live room
+//    "reingest_unknown": bool           also re-ingest ids outside the dedup window
+//    "deadline_ms": N, "max_records": N bounds of the run}
+constexpr int64_t kDefaultLookbackMs = 600000;
+
+struct ReconcileRequest {
+  replication::ReconcileOptions options;
+  bool since_given = false;                  // else: promotion time - lookback_ms
+  int64_t lookback_ms = kDefaultLookbackMs;
+};
+
+core::Result<ReconcileRequest> ParseReconcile(const HttpRequest& req, Daemon::Parts& p) {
+  using core::Code;
+  using core::Status;
+  if (req.body.empty()) return Status(Code::kInvalidArgument, "reconcile needs a JSON body naming the old primary's kafka");
+  if (core::JsonNestingDepth(req.body) > 2) return Status(Code::kInvalidArgument, "reconcile body: nested too deep");
+  ReconcileRequest r;
+  replication::ReconcileOptions& o = r.options;
+  o.topic = p.config.kafka.topic;
+  o.seen_cap = 2 * static_cast<int64_t>(p.config.processor.live_cap);  // the apply script's dedup window
+  int64_t& lookback_ms = r.lookback_ms;
+  bool& has_since = r.since_given;
+  try {
+    Poco::JSON::Parser parser;
+    auto v = parser.parse(req.body);
+    if (v.type() != typeid(Poco::JSON::Object::Ptr)) return Status(Code::kInvalidArgument, "reconcile body must be a JSON object");
+    auto obj = v.extract<Poco::JSON::Object::Ptr>();
+    static const std::set<std::string> kKeys = {"kafka", "since_ms", "lookback_ms", "topic", "live_room",
+                                                "reingest_unknown", "deadline_ms", "max_records"};
+    for (const auto& name : obj->getNames()) {
+      if (!kKeys.count(name)) return Status(Code::kInvalidArgument, "reconcile body: unknown field '" + name + "'");
+    }
+    if (!obj->has("kafka")) return Status(Code::kInvalidArgument, "reconcile body: field 'kafka' (the old primary's bootstrap host:port) is required");
+    o.old_brokers = obj->getValue<std::string>("kafka");
+    if (obj->has("topic")) o.topic = obj->getValue<std::string>("topic");
+    if (obj->has("since_ms")) {
+      o.since_ms = obj->getValue<int64_t>("since_ms");
+      has_since = true;
+    }
+    if (obj->has("lookback_ms")) lookback_ms = obj->getValue<int64_t>("lookback_ms");
+    if (obj->has("live_room")) o.live_room = obj->getValue<std::string>("live_room");
+    if (obj->has("reingest_unknown")) o.reingest_unknown = obj->getValue<bool>("reingest_unknown");
+    if (obj->has("deadline_ms")) o.deadline_ms = obj->getValue<int64_t>("deadline_ms");
+    if (obj->has("max_records")) o.max_records = obj->getValue<int64_t>("max_records");
+  } catch (const std::exception& e) {
+    return Status(Code::kInvalidArgument, std::string("reconcile body: ") + e.what());
+  }
+  auto brokers = core::SplitList(o.old_brokers);
+  if (brokers.empty()) return Status(Code::kInvalidArgument, "reconcile body: 'kafka' must be host:port[,host:port]");
+  for (const auto& b : brokers) {
+    std::string host;
+    int port = 0;
+    if (!core::SplitHostPort(b, &host, &port) || host.empty() || port <= 0 || port > 65535) {
+      return Status(Code::kInvalidArgument, "reconcile body: 'kafka' entry '" + b + "' is not host:port");
+    }
+    for (const auto& own : core::SplitList(p.config.kafka.brokers)) {
+      if (own == b) return Status(Code::kInvalidArgument, "reconcile body: " + b + " is this room's own Kafka, not the old primary's");
+    }
+  }
+  if (o.topic.empty() || o.topic.size() > 249) return Status(Code::kInvalidArgument, "reconcile body: bad 'topic'");
+  if (!o.live_room.empty() && !core::IsValidLiveRoom(o.live_room)) {
+    return Status(Code::kInvalidArgument, "reconcile body: 'live_room' is not a valid live room id");
+  }
+  if (has_since && o.since_ms < 0) return Status(Code::kInvalidArgument, "reconcile body: 'since_ms' must be >= 0");
+  if (lookback_ms <= 0) return Status(Code::kInvalidArgument, "reconcile body: 'lookback_ms' must be > 0");
+  if (o.deadline_ms < 1000 || o.deadline_ms > 600000) {
+    return Status(Code::kInvalidArgument, "reconcile body: 'deadline_ms' must be 1000..600000");
+  }
+  if (o.max_records <= 0) return Status(Code::kInvalidArgument, "reconcile body: 'max_records' must be > 0");
+  return r;
+}
+
 }  // namespace
 
 void RegisterAdminRoutes(Daemon::Parts& p) {
@@ -125,8 +204,11 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
   p.admin->Add("POST", "/v1/admin/promote", true, [parts](const HttpRequest& req) {
     auto a = ParseAction(req);
     if (!a.ok()) return HttpResponse::Error(a.status());
+    const bool was_active = parts->state->active_primary();
     auto epoch = parts->controller->Promote(a->reason, a->force);
     if (!epoch.ok()) return HttpResponse::Error(epoch.status());
+    // The default start of a reconciliation scan (now - lookback).
+    if (!was_active) parts->reconciler->NotePromotion(parts->clock->NowMs());
     return HttpResponse::Json(200, StatusJson(*parts));
   });
   p.admin->Add("POST", "/v1/admin/demote", true, [parts](const HttpRequest& req) {
@@ -216,6 +298,33 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
     if (!parts->processor) return HttpResponse::Error(409, "no_processor", "this danmud runs no processor");
     parts->processor->SetPaused(false);
     return HttpResponse::Json(200, StatusJson(*parts));
+  });
+  // Reconciliation (DESIGN §8): re-ingest what the old primary's Kafka
+  // acknowledged and this room lacks. Synchronous, bounded by deadline_ms;
+  // only the active, unfrozen primary runs it (its write path is the target).
+  p.admin->Add("POST", "/v1/admin/reconcile", true, [parts](const HttpRequest& req) {
+    auto r = ParseReconcile(req, *parts);
+    if (!r.ok()) return HttpResponse::Error(r.status());
+    replication::ReconcileOptions& o = r->options;
+    if (!parts->state->active_primary() || parts->state->frozen()) {
+      return HttpResponse::Error(409, "not_primary",
+                                 "reconciliation runs on the active, unfrozen primary (this room is " +
+                                     std::string(core::RoleName(parts->state->role())) +
+                                     (parts->state->frozen() ? ", frozen" : "") +
+                                     (parts->state->confirmed() ? "" : ", unconfirmed") + ")");
+    }
+    if (!r->since_given) {
+      const int64_t promoted = parts->reconciler->promoted_at_ms();
+      if (promoted <= 0) {
+        return HttpResponse::Error(400, "invalid_argument",
+                                   "reconcile body: 'since_ms' is required: this danmud did not see its own "
+                                   "promotion (restarted since?)");
+      }
+      o.since_ms = std::max<int64_t>(0, promoted - r->lookback_ms);
+    }
+    auto rep = parts->reconciler->Run(o);
+    if (!rep.ok()) return HttpResponse::Error(rep.status());
+    return HttpResponse::Json(200, rep->ToJson());
   });
   p.admin->Add("POST", "/v1/admin/ingest", true, [parts](const HttpRequest& req) {
     if (!parts->frontend) return HttpResponse::Error(503, "unavailable", "this danmud runs no frontend");

@@ -125,6 +125,16 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     }
     p.probe = std::make_unique<monitoring::Probe>(p.config, p.admin_token, *p.clock, p.metrics.get());
   }
+  {
+    // Reconciliation after an unplanned failover: re-ingests through this
+    // room's acked write path; looks ids up in this room's live Redis.
+    const core::RedisOptions redis = c.redis;
+    core::Metrics* metrics = p.metrics.get();
+    p.reconciler = std::make_unique<replication::Reconciler>(
+        c.room, p.write_route.get(),
+        [redis, metrics] { return replication::MakeRedisLiveStore(std::make_unique<core::RedisClient>(redis, "live", metrics)); },
+        *p.clock, p.metrics.get());
+  }
   p.admin = std::make_unique<core::AdminRouter>(p.admin_token, p.metrics.get());
   RegisterAdminRoutes(p);
   RegisterArchiveRoutes(p);

@@ -17,6 +17,7 @@
 #include "monitoring/probe.h"
 #include "replication/heartbeat.h"
 #include "replication/read_fallback.h"
+#include "replication/reconciler.h"
 #include "replication/role_controller.h"
 #include "replication/role_write_route.h"
 #include "replication/room_state.h"
@@ -43,6 +44,8 @@ struct Daemon::Parts {
   std::unique_ptr<replication::ReadFallbackPolicy> fallback;
   std::unique_ptr<core::DegradeWatcher> degrade;
   std::unique_ptr<monitoring::Probe> probe;
+  // Re-ingests what a lost primary's Kafka acknowledged (POST /v1/admin/reconcile).
+  std::unique_ptr<replication::Reconciler> reconciler;
   bool restarted_as_primary = false;
   std::atomic<bool> reading_from_peer{false};
   std::unique_ptr<core::AdminRouter> admin;

@@ -197,6 +197,7 @@ void Processor::Worker(int index) {
             }
             int64_t now = clock_.NowMs();
             for (const auto& m : msgs) delay->Observe(std::max<int64_t>(0, now - m.ingest_ms) / 1000.0);
+            last_delay_seconds_.store(std::max<int64_t>(0, now - msgs.back().ingest_ms) / 1000.0);
           }
         }
       }

@@ -53,6 +53,10 @@ class Processor {
   Backlog backlog() const;
   // Age of the oldest unapplied record, max over partitions (seconds).
   double lag_seconds() const;
+  // Ingest at the frontend until visible in Redis, of the newest message in
+  // the last applied batch (seconds; -1 before the first batch). The
+  // histogram danmu_processor_delay_seconds has the distribution.
+  double last_delay_seconds() const { return last_delay_seconds_.load(); }
   // Drill hook: a paused processor stops applying (lag builds) but keeps
   // measuring its backlog.
   void SetPaused(bool paused);
@@ -74,6 +78,7 @@ class Processor {
   std::atomic<int64_t> worker_backlog_[kMaxWorkers];
   std::atomic<int64_t> worker_sampled_at_[kMaxWorkers];
   std::atomic<double> worker_lag_seconds_[kMaxWorkers];
+  std::atomic<double> last_delay_seconds_{-1};
   std::vector<std::thread> workers_;
 };
 

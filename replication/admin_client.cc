@@ -32,6 +32,7 @@ core::Result<RoomStatus> ParseRoomStatus(const std::string& json) {
     auto p = o->getObject("processor");
     s.backlog = p->getValue<int64_t>("backlog");
     if (p->has("lag_seconds")) s.kafka_lag_seconds = p->getValue<double>("lag_seconds");
+    if (p->has("delay_seconds")) s.processor_delay_seconds = p->getValue<double>("delay_seconds");
     s.backlog_sampled_at_ms = p->getValue<int64_t>("backlog_sampled_at_ms");
     return s;
   } catch (const std::exception& e) {

@@ -22,6 +22,7 @@ struct RoomStatus {
   int64_t repl_offset = 0;
   int64_t offset_lag_bytes = 0;
   double kafka_lag_seconds = 0;   // age of the oldest unapplied record (primary)
+  double processor_delay_seconds = -1;  // ingest -> visible of the last applied batch (-1: none yet)
   int degrade_level = 0;
   int64_t store_epoch = 0;
   int64_t backlog = -1;

@@ -1162,6 +1162,12 @@ TEST_F(ArchiveTest, LongStreamThroughDanmudCheckpointsThenArchivesEveryMessage) 
   auto bad_view = testing::Get(primary_.admin + "/v1/admin/archive?room=%00");
   ASSERT_TRUE(bad_view.ok());
   EXPECT_EQ(bad_view->status, 400) << bad_view->body;
+  // The same through danmuctl, for people.
+  std::string text;
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("archive status " + room), &text), 0) << text;
+  EXPECT_NE(text.find("live state live"), std::string::npos) << text;
+  EXPECT_NE(text.find(std::to_string(rows)), std::string::npos) << "MySQL rows shown: " << text;
+  EXPECT_NE(text.find("not archived yet"), std::string::npos) << text;
   // auto mode on a live room checkpoints it (nothing new to copy now).
   auto run = testing::AdminPost(url, "{\"room\":\"" + room + "\"}");
   ASSERT_TRUE(run.ok());
@@ -1183,6 +1189,15 @@ TEST_F(ArchiveTest, LongStreamThroughDanmudCheckpointsThenArchivesEveryMessage) 
            ExistingKeys(writer_->redis(), DataKeys(room)) == 0;
   }, 30000)) << "danmud did not archive the ended room\n" << testing::MergedLogs();
   EXPECT_EQ(RowsByType(*db_, room)["comment"], n + 1);
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("archive status " + room), &text), 0) << text;
+  EXPECT_NE(text.find("archived at"), std::string::npos) << text;
+  EXPECT_NE(text.find(std::to_string(n + 2) + " messages"), std::string::npos) << text;
+  // Running it again is harmless: nothing new, exit 0.
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("archive run " + room + " --json"), &text), 0) << text;
+  EXPECT_NE(text.find("\"result\":\"ok\""), std::string::npos) << text;
+  // A bad room id is refused with the server's JSON error and exit 1.
+  EXPECT_EQ(testing::RunCapture(testing::Danmuctl("archive status 'no spaces' 2>&1"), &text), 1) << text;
+  EXPECT_NE(text.find("bad_room"), std::string::npos) << text;
 }
 
 // End to end through the stack's danmud: POST .../end -> on_stream_end ->

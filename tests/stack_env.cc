@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,21 @@ core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::st
   c.headers["Content-Type"] = "application/json";
   if (with_token) c.headers["Authorization"] = "Bearer " + AdminToken();
   return core::Fetch(c);
+}
+
+int RunCapture(const std::string& command, std::string* out) {
+  out->clear();
+  FILE* f = ::popen(command.c_str(), "r");
+  if (!f) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  int status = ::pclose(f);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string Danmuctl(const std::string& args) {
+  return Env("DANMUCTL_BIN") + " --env " + Env("DANMU_RUN_DIR") + "/stack.env " + args;
 }
 
 std::string AdminToken() {

@@ -24,6 +24,11 @@ core::Result<core::HttpResponse> Get(const std::string& url, int timeout_ms = 50
 core::Result<core::HttpResponse> Post(const std::string& url, const std::string& body, int timeout_ms = 10000,
                                       const std::string& content_type = "application/json");
 std::string AdminToken();
+// Runs a shell command, captures its stdout into *out; returns the exit code
+// (-1 when it could not run).
+int RunCapture(const std::string& command, std::string* out);
+// danmuctl of this build with the stack's env file, plus `args`.
+std::string Danmuctl(const std::string& args);
 // POST to an admin URL with the stack's bearer token (without it when
 // `with_token` is false: the 401 path).
 core::Result<core::HttpResponse> AdminPost(const std::string& url, const std::string& body, bool with_token = true,

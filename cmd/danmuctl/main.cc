@@ -14,6 +14,10 @@
 //                                        after an unplanned failover: re-ingest into the
 //                                        new primary what the old primary's Kafka acked
 //                                        (exit 0 ok, 1 failed/incomplete, 3 unknown ids)
+//   archive status LIVE_ROOM [--room A|B] [--json]
+//                                        live sets, archive watermark, evicted, MySQL rows
+//   archive run LIVE_ROOM [--mode auto|checkpoint|archive] [--room A|B] [--json]
+//                                        archive (ended) or checkpoint (live) a room now
 // Addresses default to run/stack.env (DANMU_A_ADMIN, DANMU_B_ADMIN,
 // DANMU_A_HTTP, DANMU_B_HTTP, DANMU_TOKEN_FILE, DANMU_RUN_DIR).
 #include <algorithm>
@@ -24,6 +28,10 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
 
 #include "core/config.h"
 #include "core/http_client.h"
@@ -107,13 +115,17 @@ int PrintStatus(const Context& c, bool json) {
       rc = 1;
       continue;
     }
-    std::printf("room %s  %-9s epoch %-3lld %s%s lag %.3fs link %s offset %lld (%lld B behind) kafka backlog %lld (%.1fs) "
+    // Processor delay only where a processor applies (the primary).
+    std::string delay = s->processor_delay_seconds >= 0
+                            ? " delay " + std::to_string(static_cast<int64_t>(s->processor_delay_seconds * 1000)) + "ms"
+                            : "";
+    std::printf("room %s  %-9s epoch %-3lld %s%s lag %.3fs link %s offset %lld (%lld B behind) kafka backlog %lld (%.1fs)%s "
                 "reads %s in-flight %lld degrade %d\n",
                 s->room.c_str(), danmu::core::RoleName(s->role), static_cast<long long>(s->epoch),
                 s->frozen ? "FROZEN " : "", s->confirmed ? "" : "UNCONFIRMED ", s->lag_seconds,
                 s->link_up ? "up" : "DOWN", static_cast<long long>(s->repl_offset),
                 static_cast<long long>(s->offset_lag_bytes), static_cast<long long>(s->backlog),
-                s->kafka_lag_seconds, s->read_source.c_str(), static_cast<long long>(s->writes_in_flight),
+                s->kafka_lag_seconds, delay.c_str(), s->read_source.c_str(), static_cast<long long>(s->writes_in_flight),
                 s->degrade_level);
   }
   if (json) std::printf("%s}\n", out.c_str());
@@ -217,17 +229,20 @@ int Degrade(const Context& c, const Args& args) {
 
 // Runs the reconciliation on the new primary (--room, else whichever room is
 // the active primary) and prints its report.
+// The room that answers as the active primary ("" when none does).
+std::string ActivePrimary(const Context& c) {
+  for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
+    auto s = AdminClient(url, c.token).Status();
+    if (s.ok() && s->active_primary()) return name;
+  }
+  return "";
+}
+
 int Reconcile(const Context& c, const Args& args) {
   std::string kafka = args.Get("from-kafka");
   if (kafka.empty() || kafka == "1") return Fail("reconcile needs --from-kafka HOST:PORT (the old primary's Kafka)");
-  std::string room = args.Get("room");
-  if (room.empty()) {
-    for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
-      auto s = AdminClient(url, c.token).Status();
-      if (s.ok() && s->active_primary()) room = name;
-    }
-    if (room.empty()) return Fail("no room answers as the active primary: promote one first, or pass --room");
-  }
+  std::string room = args.Get("room", ActivePrimary(c));
+  if (room.empty()) return Fail("no room answers as the active primary: promote one first, or pass --room");
   auto num = [&](const std::string& flag, std::string* body) -> bool {
     if (!args.Has(flag)) return true;
     const std::string v = args.Get(flag);
@@ -264,13 +279,86 @@ int Reconcile(const Context& c, const Args& args) {
   if (args.Has("json") && args.Get("json") != "1") std::ofstream(args.Get("json")) << r->body << "\n";
   return rep->ExitCode();
 }
+// archive status|run LIVE_ROOM: the primary room's archiver (GET/POST
+// /v1/admin/archive). Text for people, --json for scripts.
+int Archive(const Context& c, const Args& args) {
+  if (args.positional.size() < 3) return Fail("archive status|run LIVE_ROOM");
+  const std::string& sub = args.positional[1];
+  const std::string& live_room = args.positional[2];
+  std::string room = args.Get("room", ActivePrimary(c));
+  if (room.empty()) return Fail("no room answers as the active primary: pass --room");
+  danmu::core::HttpCall call;
+  call.headers["Authorization"] = "Bearer " + c.token;
+  call.timeout_ms = 120000;  // a run copies the whole room in the request
+  if (sub == "status") {
+    Poco::URI uri(AdminOf(c, room) + "/v1/admin/archive");
+    uri.addQueryParameter("room", live_room);
+    call.url = uri.toString();
+  } else if (sub == "run") {
+    call.method = "POST";
+    call.url = AdminOf(c, room) + "/v1/admin/archive";
+    call.headers["Content-Type"] = "application/json";
+    call.body = "{\"room\":" + danmu::core::JsonString(live_room) +
+                ",\"mode\":" + danmu::core::JsonString(args.Get("mode", "auto")) + "}";
+  } else {
+    return Fail("archive status|run LIVE_ROOM");
+  }
+  auto r = danmu::core::Fetch(call);
+  if (!r.ok()) return Fail("room " + room + ": " + r.status().message());
+  if (args.Has("json-out")) {
+    std::printf("%s\n", r->body.c_str());
+    return r->status == 200 ? 0 : 1;
+  }
+  if (r->status != 200 && r->body.find("\"error\":{") != std::string::npos) {
+    return Fail("room " + room + " answered " + std::to_string(r->status) + ": " + r->body);
+  }
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(r->body).extract<Poco::JSON::Object::Ptr>();
+    if (sub == "run") {
+      std::printf("room %s: %s of %s: %s, %lld rows copied (%lld new), %.3f s\n", room.c_str(),
+                  o->getValue<std::string>("kind").c_str(), live_room.c_str(), o->getValue<std::string>("result").c_str(),
+                  static_cast<long long>(o->getValue<int64_t>("rows")), static_cast<long long>(o->getValue<int64_t>("inserted")),
+                  o->getValue<double>("seconds"));
+      if (o->has("error")) std::printf("  error: %s\n", o->getValue<std::string>("error").c_str());
+      return r->status == 200 ? 0 : 1;
+    }
+    auto live = o->getObject("live");
+    std::string state = live->getValue<std::string>("state");
+    std::printf("live room %s (archiver of room %s): live state %s%s%s\n", live_room.c_str(), room.c_str(),
+                live->getValue<bool>("meta") ? (state.empty() ? "live" : state.c_str()) : "gone",
+                live->getValue<bool>("archived") ? ", archived" : "",
+                live->getValue<bool>("held_for_checkpoint") ? ", waiting for a checkpoint" : "");
+    std::printf("  %-8s %12s %12s %12s %12s %12s\n", "type", "live", "last ts", "watermark", "evicted", "mysql rows");
+    auto types = live->getObject("types");
+    for (const char* t : {"comment", "gift", "join", "system"}) {
+      auto v = types->getObject(t);
+      std::printf("  %-8s %12lld %12lld %12lld %12lld %12lld\n", t, static_cast<long long>(v->getValue<int64_t>("live_messages")),
+                  static_cast<long long>(v->getValue<int64_t>("last_score")),
+                  static_cast<long long>(v->getValue<int64_t>("archive_watermark")),
+                  static_cast<long long>(v->getValue<int64_t>("evicted_unarchived")),
+                  static_cast<long long>(v->getValue<int64_t>("mysql_rows")));
+    }
+    if (o->isNull("archived_room")) {
+      std::printf("  not archived yet (no archived_rooms row)\n");
+    } else {
+      auto a = o->getObject("archived_room");
+      std::printf("  archived at %s: %lld messages, %lld likes, %lld viewers\n", a->getValue<std::string>("archived_at").c_str(),
+                  static_cast<long long>(a->getValue<int64_t>("messages")), static_cast<long long>(a->getValue<int64_t>("likes")),
+                  static_cast<long long>(a->getValue<int64_t>("viewers")));
+    }
+  } catch (const std::exception& e) {
+    return Fail("unexpected answer from room " + room + ": " + e.what() + ": " + r->body);
+  }
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args = Parse(argc, argv);
   if (args.positional.empty() || args.Has("help")) {
     std::puts("usage: danmuctl [--env FILE] [--a-admin URL] [--b-admin URL] [--token-file FILE] "
-              "status|freeze|unfreeze|promote|demote|switchover|drill|degrade|reconcile ...");
+              "status|freeze|unfreeze|promote|demote|switchover|drill|degrade|reconcile|archive ...");
     return args.positional.empty() && !args.Has("help") ? 2 : 0;
   }
   auto env = LoadEnvFile(args.Get("env", "run/stack.env"));
@@ -308,5 +396,6 @@ int main(int argc, char** argv) {
   if (cmd == "drill") return Drill(c, args);
   if (cmd == "degrade") return Degrade(c, args);
   if (cmd == "reconcile") return Reconcile(c, args);
+  if (cmd == "archive") return Archive(c, args);
   return Fail("unknown command " + cmd);
 }

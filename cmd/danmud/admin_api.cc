@@ -38,6 +38,7 @@ std::string StatusJson(Daemon::Parts& p) {
   b += ",\"fenced\":" + std::string(p.processor && p.processor->fenced() ? "true" : "false");
   b += ",\"paused\":" + std::string(p.processor && p.processor->paused() ? "true" : "false");
   b += ",\"lag_seconds\":" + std::to_string(p.processor ? p.processor->lag_seconds() : 0.0);
+  b += ",\"delay_seconds\":" + std::to_string(p.processor ? p.processor->last_delay_seconds() : -1.0);
   b += ",\"applied\":" + std::to_string(p.processor ? p.processor->applied() : 0);
   auto backlog = p.processor ? p.processor->backlog() : core::Processor::Backlog{};
   b += ",\"backlog\":" + std::to_string(backlog.messages);

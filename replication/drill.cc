@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -155,6 +158,7 @@ DrillReport RunDrill(const DrillOptions& o) {
 
   std::mutex mu;
   std::set<std::string> acked;                 // guarded by mu
+  std::map<std::string, std::set<std::string>> acked_by_room;  // live room -> ids; guarded by mu
   int64_t first_fail_ms = -1, recovered_ms = -1;  // guarded by mu
   std::atomic<int64_t> failed{0};
   std::atomic<bool> stop{false};
@@ -191,6 +195,7 @@ DrillReport RunDrill(const DrillOptions& o) {
             auto id = parser.parse(r->body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
             std::lock_guard lock(mu);
             acked.insert(id);
+            acked_by_room[live].insert(id);
             // Recovery is a write that was SENT after the first failure: an
             // earlier request answered late proves nothing about the outage.
             if (first_fail_ms >= 0 && recovered_ms < 0 && started >= first_fail_ms) recovered_ms = now;
@@ -260,35 +265,47 @@ DrillReport RunDrill(const DrillOptions& o) {
   for (auto& t : threads) t.join();
 
   // Verify: read every drill room back from the surviving room (the new
-  // primary) from the start cursors; bounded wait for the tail to arrive.
+  // primary) from the start cursors, until every id acked into that room is
+  // visible. What is missing is counted as lost only once the survivor's
+  // processor reported an empty Kafka backlog sampled after the writers
+  // stopped, and polls then stayed empty for a quiet second: on a loaded
+  // machine the tail can take seconds to arrive, and a hasty give-up would
+  // report a loss that is not one. Bounded by 20 s per room.
   const DrillRoom& survivor = (sw.ok || !o.planned) ? S : P;
+  AdminClient survivor_admin(survivor.admin_url, o.token);
+  // A backlog sample newer than the first one taken now was measured after
+  // the writers stopped (compared on the survivor's own clock).
+  int64_t first_sample_ms = INT64_MAX;
+  if (auto st = survivor_admin.Status(1000); st.ok()) first_sample_ms = st->backlog_sampled_at_ms;
+  auto drained = [&] {
+    auto st = survivor_admin.Status(1000);
+    return st.ok() && st->backlog == 0 && st->backlog_sampled_at_ms > first_sample_ms;
+  };
   std::set<std::string> visible;
   int64_t verify_start = Mono();
   for (const auto& live : live_rooms) {
     std::string cursor = start_cursor[live];
-    int64_t deadline = Mono() + 20000;
-    size_t want = 0;
-    {
-      std::lock_guard lock(mu);
-      want = acked.size();
-    }
-    while (Mono() < deadline) {
+    const int64_t deadline = Mono() + 20000;
+    const std::set<std::string> want = acked_by_room[live];  // writers have stopped
+    size_t seen = 0;
+    int quiet = 0;
+    while (Mono() < deadline && seen < want.size()) {
       auto page = PollOnce(survivor.public_url, live, cursor);
       if (!page.ok) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         continue;
       }
       cursor = page.cursor;
-      visible.insert(page.ids.begin(), page.ids.end());
-      if (page.ids.empty()) {
-        // Caught up with the room: done once everything acked is visible, or
-        // after a quiet second (what is missing then is lost).
-        bool all = std::includes(visible.begin(), visible.end(), acked.begin(), acked.end());
-        if (all || visible.size() >= want) break;
-        static thread_local int quiet = 0;
-        if (++quiet > 10) { quiet = 0; break; }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (const auto& id : page.ids) {
+        if (visible.insert(id).second && want.count(id)) ++seen;
       }
+      if (!page.ids.empty()) {
+        quiet = 0;
+        continue;
+      }
+      quiet = drained() ? quiet + 1 : 0;
+      if (quiet > 10) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
   rep.steps.push_back({"verify_rpo", verify_start - t0, Mono() - verify_start, "read back from room " + survivor.name});

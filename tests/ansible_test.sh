@@ -6,22 +6,36 @@
 #   tests/ansible_test.sh
 #
 # Environment:
-#   ANSIBLE_TEST_PORT_BASE  first port of the local port plan (default 33000;
+#   ANSIBLE_TEST_PORT_BASE  first port of the local port plan (default 23000;
 #                           see ansible/inventories/local/group_vars/all/main.yml)
 #   ANSIBLE_TEST_PREFIX     throwaway directory of the deployment
 #                           (default /tmp/danmu-ansible-test-$$, removed at the end)
 #   ANSIBLE_TEST_KEEP=1     keep the prefix (and stop nothing) when a step failed
-#   DANMU_BUILD_DIR         where danmud and danmuctl are built (default build/)
+#   ANSIBLE_TEST_DEADLINE   seconds after which the test stops itself as if
+#                           terminated, tearing down (default 780: below the
+#                           ctest TIMEOUT of 900, whose kill would leave services)
+#   DANMU_BUILD_DIR         where danmud and danmuctl are built (default build/);
+#                           copied once into the prefix at the start, so that a
+#                           rebuild during the run changes nothing the test deploys
+#
+# The port plan must lie outside the ephemeral port range (ip_local_port_range,
+# 32768..60999 on Debian): there, any outgoing connection of this machine (or
+# its TIME_WAIT, 60 s after it closed) can hold a port of the plan, and the
+# service that must listen on it fails to bind (EADDRINUSE, SO_REUSEADDR or not).
 #
 # Every service the converge starts runs under the danmu-service supervisor
-# with a pid file in the prefix; teardown stops exactly those, bounded.
+# with a pid file in the prefix; teardown stops exactly those, bounded, also
+# after a failure or an interrupt (INT/TERM end the running step at once), and
+# then checks that no process of the prefix is left.
 # The last line is "N passed, M failed"; the exit status is non-zero on failure.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BASE=${ANSIBLE_TEST_PORT_BASE:-33000}
+BASE=${ANSIBLE_TEST_PORT_BASE:-23000}
 PREFIX=${ANSIBLE_TEST_PREFIX:-/tmp/danmu-ansible-test-$$}
-BUILD=${DANMU_BUILD_DIR:-$ROOT/build}
+BUILD_SRC=${DANMU_BUILD_DIR:-$ROOT/build}
+BUILD=$PREFIX/build
 KEEP=${ANSIBLE_TEST_KEEP:-0}
+DEADLINE=${ANSIBLE_TEST_DEADLINE:-780}
 LOGS=$PREFIX/test-logs
 export ANSIBLE_CONFIG=$ROOT/ansible/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 export ANSIBLE_LOCAL_TEMP=$PREFIX/ansible-tmp ANSIBLE_REMOTE_TEMP=$PREFIX/ansible-tmp
@@ -34,12 +48,24 @@ pass() { passed=$((passed + 1)); log "PASS $1 ($(($SECONDS - step_t0))s)"; }
 fail() { failed=$((failed + 1)); log "FAIL $1 ($(($SECONDS - step_t0))s)"; }
 step() { step_t0=$SECONDS; }
 
+# run OUT CMD...: CMD in the background, its output into the file OUT, waited
+# for. Bash runs a trap only between foreground commands: run in the
+# foreground, an INT or TERM during a converge would wait for the converge to
+# end. (The redirection is CMD's alone: the trap's own output must not go to
+# OUT.) Standard input stays the caller's.
+run() {
+  local out=$1 rc; shift
+  "$@" <&0 >"$out" 2>&1 &
+  wait $!; rc=$?
+  return $rc
+}
+
 # check NAME CMD...: one test; output of CMD goes to the logs, shown on failure.
 check() {
   local name=$1 out; shift
   step
   out=$LOGS/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').log
-  if "$@" >"$out" 2>&1; then pass "$name"; return 0; fi
+  if run "$out" "$@"; then pass "$name"; return 0; fi
   fail "$name"
   tail -n 60 "$out" | sed 's/^/    | /'
   return 1
@@ -56,11 +82,25 @@ wait_until() {
 
 # Ports of the plan (offsets as in the local inventory).
 ports() { for o in 0 1 2 3 10 11 12 13 20 21 22 23 30 31 40 41; do echo $((BASE + o)); done; }
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# all_ports_free: every port of the plan can be bound now, as the services
+# will (SO_REUSEADDR). A connect probe is not enough: an outgoing connection
+# that holds the port (or its TIME_WAIT) refuses nothing yet fails the bind.
 all_ports_free() {
-  local p busy=0
-  for p in $(ports); do port_free "$p" || { echo "port $p is in use"; busy=1; }; done
-  return $busy
+  python3 - $(ports) <<'PY'
+import socket, sys
+busy = []
+for port in map(int, sys.argv[1:]):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(('127.0.0.1', port))
+    except OSError as e:
+        busy.append(f'{port} ({e.strerror})')
+    finally:
+        s.close()
+print('ports that cannot be bound:', ', '.join(busy) if busy else 'none')
+sys.exit(1 if busy else 0)
+PY
 }
 
 # playbook SECONDS PLAYBOOK ARGS...: ansible-playbook on the local inventory, bounded.
@@ -102,6 +142,51 @@ teardown() {
   done
 }
 
+# Processes whose command line names the prefix (this run's services, their
+# supervisors and helpers): "PID COMMAND" per line. The prefix is this run's
+# own throwaway directory, so nothing else matches.
+prefix_processes() {
+  local d pid cmd
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+    [[ $cmd == *"$PREFIX/"* ]] && echo "$pid ${cmd:0:160}"
+  done
+  return 0
+}
+
+# Ends what this script still runs (after an interrupt: timeout,
+# ansible-playbook, its workers and modules), by pid: TERM, then KILL after
+# 15 s. Services are not among them: each runs in its own session under its
+# supervisor, and teardown stops those by pid file.
+stop_children() {
+  local pids left i
+  pids=$(ps -e -o pid=,ppid= | awk -v root=$$ -v self="$BASHPID" '
+    { parent[$1] = $2 }
+    END {
+      for (p in parent) {
+        q = p
+        while ((q in parent) && q != root && q != self && q > 1) q = parent[q]
+        if (q == root && p != root && p != self) print p
+      }
+    }')
+  [[ -n $pids ]] || return 0
+  ((interrupted)) && log "stopping what the test still runs: pids $(echo $pids)"
+  # shellcheck disable=SC2086
+  kill -TERM $pids 2>/dev/null
+  for ((i = 0; i < 150; i++)); do
+    left=
+    for p in $pids; do [[ -e /proc/$p ]] && left+=" $p"; done
+    [[ -z $left ]] && return 0
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  kill -KILL $left 2>/dev/null
+  wait 2>/dev/null
+  return 0
+}
+
 dump_service_logs() {
   local f
   for f in "$PREFIX"/*/var/log/danmu/*.log; do
@@ -112,12 +197,24 @@ dump_service_logs() {
 }
 
 finish() {
-  local rc=$?
-  if ((failed > 0)) && [[ $KEEP == 1 ]]; then
+  local rc=$? left pid
+  # Teardown is bounded and must not be cut short. (A handler, not an ignored
+  # signal: children would inherit that and ignore timeout's TERM.)
+  trap 'log "tearing down; wait"' INT TERM
+  stop_children
+  if ((failed > 0 && !interrupted)) && [[ $KEEP == 1 ]]; then
     log "keeping $PREFIX (ANSIBLE_TEST_KEEP=1); stop it with: $0's teardown or danmu-service stop"
   else
     step
     teardown
+    # A supervisor whose start was interrupted before it wrote its pid file,
+    # or a service that outlived a failed stop: nothing of the prefix may stay.
+    left=$(prefix_processes)
+    if [[ -n $left ]]; then
+      fail "teardown leaves no process of the prefix"
+      echo "$left" | sed 's/^/    | /'
+      for pid in $(echo "$left" | cut -d' ' -f1); do kill -KILL "$pid" 2>/dev/null; done
+    fi
     rm -rf "$PREFIX"
     if [[ -e $PREFIX ]]; then fail "teardown removes the prefix"; else log "teardown done ($(($SECONDS - step_t0))s)"; fi
   fi
@@ -126,21 +223,39 @@ finish() {
   if ((failed > 0)); then exit 1; fi
   exit "$rc"
 }
+interrupted=0
 trap finish EXIT
-trap 'exit 130' INT TERM
+trap 'interrupted=1; log "interrupted"; exit 130' INT
+trap 'interrupted=1; log "terminated"; exit 143' TERM
+# The watchdog: a TERM to this script when the deadline passed (stop_children
+# ends it with the rest when the test finishes first).
+(sleep "$DEADLINE" && log "deadline of ${DEADLINE}s passed" && kill -TERM $$) </dev/null &
 
 mkdir -p "$LOGS" "$PREFIX/ansible-tmp"
-log "prefix $PREFIX, port base $BASE, build $BUILD"
+log "prefix $PREFIX, port base $BASE, build $BUILD_SRC"
 if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((BASE + 41 >= eph_lo && BASE <= eph_hi)); then
-  log "note: ports $BASE..$((BASE + 41)) lie in the ephemeral range $eph_lo..$eph_hi: an outgoing connection may hold one"
+  log "WARNING: ports $BASE..$((BASE + 41)) lie in the ephemeral range $eph_lo..$eph_hi: any outgoing connection" \
+      "(or its TIME_WAIT) may hold one when a service binds it; choose ANSIBLE_TEST_PORT_BASE below $((eph_lo - 41))"
 fi
 
+# The two binaries deployed, copied once (see DANMU_BUILD_DIR above).
+snapshot_build() {
+  local b
+  for b in danmud danmuctl; do
+    test -x "$BUILD_SRC/cmd/$b/$b" || { echo "$BUILD_SRC/cmd/$b/$b is missing"; return 1; }
+    mkdir -p "$BUILD/cmd/$b" && cp "$BUILD_SRC/cmd/$b/$b" "$BUILD/cmd/$b/$b" || return 1
+    # Written while it was copied (a rebuild linking it): not a usable binary.
+    cmp "$BUILD_SRC/cmd/$b/$b" "$BUILD/cmd/$b/$b" || { echo "$b changed while it was copied"; return 1; }
+  done
+}
+
 # --- 0. what the converge needs -------------------------------------------
-check "prerequisites: ansible, the build, the Kafka jars, free ports" bash -xc "
-  command -v ansible-playbook && command -v ansible-lint &&
-  test -x '$BUILD/cmd/danmud/danmud' && test -x '$BUILD/cmd/danmuctl/danmuctl' &&
-  test -f '$ROOT/third_party/kafka/libs/.complete' && $(declare -f ports port_free all_ports_free); BASE=$BASE all_ports_free" ||
-  exit 1
+prerequisites() {
+  set -x
+  command -v ansible-playbook && command -v ansible-lint && command -v python3 &&
+    snapshot_build && test -f "$ROOT/third_party/kafka/libs/.complete" && all_ports_free
+}
+check "prerequisites: ansible, the build, the Kafka jars, free ports" prerequisites || exit 1
 
 # --- 1. lint ----------------------------------------------------------------
 check "ansible-lint (production profile) of ansible/" ansible-lint
@@ -225,7 +340,7 @@ check "danmuctl on the control host sees both rooms" \
 
 # --- 4. idempotence -----------------------------------------------------------
 step
-if playbook 300 playbooks/site.yml >"$LOGS/converge2.log" 2>&1 &&
+if run "$LOGS/converge2.log" playbook 480 playbooks/site.yml &&
    ! grep -E '^\S+\s+: ok=' "$LOGS/converge2.log" | grep -vq 'changed=0 '; then
   pass "second converge changes nothing"
 else
@@ -250,7 +365,7 @@ check "drill.yml (planned drill back to A): report saved, RPO 0, A primary again
   [[ \$(role_of $((BASE + 1))) == primary && \$(role_of $((BASE + 3))) == secondary ]]"
 
 # --- 6. degradation (once danmud has the endpoint) ------------------------------
-degrade_code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((BASE + 1))/v1/admin/degrade")
+degrade_code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((BASE + 1))/v1/admin/degrade")
 if [[ $degrade_code != 200 ]]; then
   log "SKIP degrade.yml: GET /v1/admin/degrade answered $degrade_code"
 else

@@ -1,7 +1,6 @@
 #include "core/cursor.h"
 
-#include <Poco/HMACEngine.h>
-#include <Poco/SHA1Engine.h>
+#include <cstring>
 
 namespace danmu::core {
 namespace {
@@ -13,6 +12,7 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 std::string B64UrlEncode(std::string_view in) {
   std::string out;
+  out.reserve((in.size() * 4 + 2) / 3);
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
@@ -56,39 +56,36 @@ bool B64UrlDecode(std::string_view in, std::string* out) {
 
 }  // namespace
 
-std::string CursorCodec::Mac(std::string_view live_room, std::string_view body) const {
-  Poco::HMACEngine<Poco::SHA1Engine> hmac(secret_);
-  hmac.update(live_room.data(), live_room.size());
-  hmac.update('\0');
-  hmac.update(body.data(), body.size());
-  const auto& d = hmac.digest();
-  return std::string(reinterpret_cast<const char*>(d.data()), kMacLen);
+HmacSha1::Digest CursorCodec::Mac(std::string_view live_room, std::string_view body) const {
+  return mac_.Mac({live_room, std::string_view("\0", 1), body});
 }
 
 std::string CursorCodec::Encode(std::string_view live_room, const Cursor& c) const {
-  std::string body;
-  body.reserve(kBodyLen + kMacLen);
-  body.push_back(static_cast<char>(kVersion));
+  char raw[kBodyLen + kMacLen];
+  raw[0] = static_cast<char>(kVersion);
+  size_t n = 1;
   for (int64_t s : c.after) {
     auto u = static_cast<uint64_t>(s);
-    for (int i = 7; i >= 0; --i) body.push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
+    for (int i = 7; i >= 0; --i) raw[n++] = static_cast<char>((u >> (8 * i)) & 0xFF);
   }
-  body += Mac(live_room, body);
-  return B64UrlEncode(body);
+  auto mac = Mac(live_room, std::string_view(raw, kBodyLen));
+  std::memcpy(raw + kBodyLen, mac.data(), kMacLen);
+  return B64UrlEncode(std::string_view(raw, sizeof(raw)));
 }
 
 Result<Cursor> CursorCodec::Decode(std::string_view live_room, std::string_view token) const {
   std::string raw;
+  raw.reserve(96);
   if (token.size() > 128 || !B64UrlDecode(token, &raw) || raw.size() != kBodyLen + kMacLen ||
       static_cast<unsigned char>(raw[0]) != kVersion) {
     return Status(Code::kInvalidArgument, "cursor is malformed");
   }
   std::string_view body(raw.data(), kBodyLen);
-  std::string expected = Mac(live_room, body);
+  auto expected = Mac(live_room, body);
   // Constant-time compare: the MAC is the only thing standing between a
   // client and an arbitrary cursor.
   unsigned char diff = 0;
-  for (size_t i = 0; i < kMacLen; ++i) diff |= static_cast<unsigned char>(expected[i] ^ raw[kBodyLen + i]);
+  for (size_t i = 0; i < kMacLen; ++i) diff |= static_cast<unsigned char>(expected[i] ^ static_cast<unsigned char>(raw[kBodyLen + i]));
   if (diff) return Status(Code::kInvalidArgument, "cursor is not valid for this room");
   Cursor c;
   for (int t = 0; t < kStoredTypeCount; ++t) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/hmac_sha1.h"
 #include "core/message.h"
 #include "core/status.h"
 
@@ -25,14 +26,15 @@ struct Cursor {
 
 class CursorCodec {
  public:
-  explicit CursorCodec(std::string secret) : secret_(std::move(secret)) {}
+  explicit CursorCodec(std::string secret) : mac_(secret) {}
   std::string Encode(std::string_view live_room, const Cursor& c) const;
   // kInvalidArgument when malformed, forged, or made for another live room.
   Result<Cursor> Decode(std::string_view live_room, std::string_view token) const;
 
  private:
-  std::string Mac(std::string_view live_room, std::string_view body) const;
-  std::string secret_;
+  // HMAC-SHA1(secret, live_room | 0 | body), first kMacLen bytes.
+  HmacSha1::Digest Mac(std::string_view live_room, std::string_view body) const;
+  HmacSha1 mac_;  // pads precomputed from the secret: one per codec, immutable
 };
 
 }  // namespace danmu::core

@@ -68,13 +68,15 @@ void Frontend::Stop() {
 }
 
 std::string Frontend::RouteLabel(const HttpRequest& req) {
-  auto seg = PathSegments(req.path);
-  if (seg.size() == 4 && seg[0] == "v1" && seg[1] == "rooms") {
+  // Runs on every request: segments are views, no allocation.
+  std::string_view seg[4];
+  const size_t n = PathSegmentViews(req.path, seg, 4);
+  if (n == 4 && seg[0] == "v1" && seg[1] == "rooms") {
     if (seg[3] == "messages") return req.method == "GET" ? "poll" : "post_message";
-    if (seg[3] == "likes" || seg[3] == "users" || seg[3] == "start" || seg[3] == "end") return seg[3];
+    if (seg[3] == "likes" || seg[3] == "users" || seg[3] == "start" || seg[3] == "end") return std::string(seg[3]);
   }
-  if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "replays") return "replay";
-  if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "admin") return "admin_" + (seg.size() > 2 ? seg[2] : std::string("root"));
+  if (n >= 2 && seg[0] == "v1" && seg[1] == "replays") return "replay";
+  if (n >= 2 && seg[0] == "v1" && seg[1] == "admin") return "admin_" + (n > 2 ? std::string(seg[2]) : std::string("root"));
   if (req.path == "/metrics" || req.path == "/healthz") return req.path.substr(1);
   return "other";
 }
@@ -88,20 +90,22 @@ DegradeView Frontend::Degrade(const std::string& live_room) const {
 }
 
 HttpResponse Frontend::Handle(const HttpRequest& req) {
-  auto seg = PathSegments(req.path);
-  if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "replays" && hooks_.replay) {
+  std::string_view seg[4];
+  const size_t n = PathSegmentViews(req.path, seg, 4);
+  if (n >= 2 && seg[0] == "v1" && seg[1] == "replays" && hooks_.replay) {
     if (!ip_limiter_.Allow(req.client_address)) {
       return HttpResponse::Error(429, "rate_limited", "too many requests from this address");
     }
     return hooks_.replay(req);
   }
-  if (seg.size() != 4 || seg[0] != "v1" || seg[1] != "rooms") {
+  if (n != 4 || seg[0] != "v1" || seg[1] != "rooms") {
     return HttpResponse::Error(404, "not_found", "no such route");
   }
-  const std::string& live_room = seg[2];
-  const std::string& action = seg[3];
-  static const std::set<std::string> kActions = {"messages", "likes", "users", "start", "end"};
-  if (!kActions.count(action)) return HttpResponse::Error(404, "not_found", "no such route");
+  const std::string live_room(seg[2]);
+  const std::string_view action = seg[3];
+  if (action != "messages" && action != "likes" && action != "users" && action != "start" && action != "end") {
+    return HttpResponse::Error(404, "not_found", "no such route");
+  }
   if (!IsValidLiveRoom(live_room)) {
     return BadRequest("room id must be 1-64 characters of [A-Za-z0-9_-]");
   }
@@ -260,9 +264,10 @@ HttpResponse Frontend::Poll(const std::string& live_room, const HttpRequest& req
   auto r = cache_->Poll(p);
   if (!r.ok()) return HttpResponse::Error(r.status());
   if (polls_) polls_->Increment();
-  std::string body;
-  body.reserve(r->messages_json.size() + 256);
-  body.append("{\"messages\":").append(r->messages_json);
+  // The messages array is the bulk of the answer: build around it in place
+  // (RoomCache reserves room for the rest) instead of copying it.
+  std::string body = std::move(r->messages_json);
+  body.insert(0, "{\"messages\":");
   body.append(",\"cursor\":\"").append(cursors_.Encode(live_room, r->next)).append("\"");
   body.append(",\"likes\":").append(std::to_string(r->likes));
   body.append(",\"online\":").append(std::to_string(r->online));

@@ -10,6 +10,7 @@
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
+#include <charconv>
 #include <chrono>
 #include <unordered_map>
 
@@ -31,10 +32,24 @@ struct Shared {
 void Send(Poco::Net::HTTPServerResponse& out, const HttpResponse& r) {
   out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
   out.setContentType(r.content_type);
+  // Set here too so that the header order stays what clients saw before
+  // (sendBuffer sets the same value again in place).
   out.setContentLength(static_cast<std::streamsize>(r.body.size()));
   for (const auto& [k, v] : r.headers) out.set(k, v);
-  out.send().write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+  // sendBuffer sets Content-Length and formats the header once (send() also
+  // formats it into a counting stream first); header and body leave in one
+  // buffered write, and a HEAD request gets the header only, as with send().
+  out.sendBuffer(r.body.data(), r.body.size());
 }
+
+// Series of one (server, route, code), looked up once per thread: label
+// hashing under the family's lock on every request was a measurable cost, and
+// so was building the lookup key per request (the key buffer is reused).
+struct SeriesCache {
+  std::string key;
+  std::unordered_map<std::string, prometheus::Counter*> counters;
+  std::unordered_map<std::string, prometheus::Histogram*> histograms;
+};
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -47,13 +62,15 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     HttpResponse resp;
     try {
       req.method = in.getMethod();
-      Poco::URI uri(in.getURI());
-      req.path = uri.getPath();
-      for (const auto& [k, v] : uri.getQueryParameters()) req.query[k] = v;
+      if (!ParseSimpleTarget(in.getURI(), &req.path, &req.query)) {
+        Poco::URI uri(in.getURI());
+        req.path = uri.getPath();
+        for (const auto& [k, v] : uri.getQueryParameters()) req.query[k] = v;
+      }
       for (const auto& [k, v] : in) {
         std::string name = k;
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        req.headers[name] = v;
+        req.headers[std::move(name)] = v;
       }
       req.client_address = in.clientAddress().host().toString();
       resp = Dispatch(in, req);
@@ -69,22 +86,24 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       // The client went away; nothing to answer.
     }
     if (shared_->metrics) {
-      // Series are looked up once per (thread, route, code): label hashing
-      // under the family's lock on every request was a measurable cost.
-      std::string route = req.path.empty() ? "other" : shared_->labeler(req);
-      thread_local std::unordered_map<std::string, prometheus::Counter*> counters;
-      thread_local std::unordered_map<std::string, prometheus::Histogram*> histograms;
-      std::string key = shared_->server_label + "|" + route;
-      auto h = histograms.find(key);
-      if (h == histograms.end()) {
-        h = histograms.emplace(key, &shared_->metrics->http_duration.Add(
-                                        {{"server", shared_->server_label}, {"route", route}}, Metrics::LatencyBuckets())).first;
+      const std::string route = req.path.empty() ? "other" : shared_->labeler(req);
+      thread_local SeriesCache cache;
+      std::string& key = cache.key;
+      // The Shared address keeps servers (and their registries) apart.
+      key.assign(reinterpret_cast<const char*>(&shared_), sizeof(shared_)).append(route);
+      auto h = cache.histograms.find(key);
+      if (h == cache.histograms.end()) {
+        h = cache.histograms.emplace(key, &shared_->metrics->http_duration.Add(
+                                              {{"server", shared_->server_label}, {"route", route}}, Metrics::LatencyBuckets())).first;
       }
-      key += "|" + std::to_string(resp.status);
-      auto c = counters.find(key);
-      if (c == counters.end()) {
-        c = counters.emplace(key, &shared_->metrics->http_requests.Add(
-                                      {{"server", shared_->server_label}, {"route", route}, {"code", std::to_string(resp.status)}})).first;
+      char code[16];
+      auto [end, ec] = std::to_chars(code, code + sizeof(code), resp.status);
+      key.push_back('|');
+      key.append(code, end);
+      auto c = cache.counters.find(key);
+      if (c == cache.counters.end()) {
+        c = cache.counters.emplace(key, &shared_->metrics->http_requests.Add(
+                                            {{"server", shared_->server_label}, {"route", route}, {"code", std::string(code, end)}})).first;
       }
       c->second->Increment();
       h->second->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

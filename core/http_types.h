@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -40,5 +41,18 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 // Splits "/a/b/c" into {"a","b","c"}.
 std::vector<std::string> PathSegments(std::string_view path);
+
+// Splits like PathSegments into at most `max` views of `path` (which must
+// outlive them); returns the number of segments, which may exceed `max`
+// (only the first `max` are stored). No allocation: for per-request routing.
+size_t PathSegmentViews(std::string_view path, std::string_view* out, size_t max);
+
+// The request target of an origin-form request ("/path?query") split into the
+// path and the query parameters exactly as Poco::URI(target).getPath() and
+// getQueryParameters() would (a parameter given twice: the last wins; '+' in
+// the query is a space), without Poco's allocations. Returns false, leaving
+// the outputs untouched, for anything it does not handle (percent-escapes, a
+// fragment, an authority or a non-origin form): the caller then uses Poco::URI.
+bool ParseSimpleTarget(std::string_view target, std::string* path, std::map<std::string, std::string>* query);
 
 }  // namespace danmu::core

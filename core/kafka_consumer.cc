@@ -13,30 +13,53 @@ struct KafkaConsumer::Impl {
   bool closed = false;
 };
 
+Result<std::unique_ptr<RdKafka::Conf>> NewKafkaConf(const std::string& brokers, const KafkaSettings& settings,
+                                                    const std::string& what) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  auto apply = [&](const KafkaSettings& kv) -> Status {
+    for (const auto& [k, v] : kv) {
+      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+        return Status(Code::kInvalidArgument, what + " " + k + ": " + err);
+      }
+    }
+    return Status::Ok();
+  };
+  if (Status s = apply({{"bootstrap.servers", brokers},
+                        {"reconnect.backoff.max.ms", "1000"},
+                        {"log.connection.close", "false"}});
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = apply(settings); !s.ok()) return s;
+  return conf;
+}
+
+Result<std::unique_ptr<RdKafka::Conf>> NewKafkaConsumerConf(const std::string& brokers, const std::string& group,
+                                                            const std::string& client_id,
+                                                            const KafkaSettings& settings, const std::string& what) {
+  KafkaSettings all = {{"group.id", group},
+                       {"client.id", client_id},
+                       {"enable.auto.commit", "false"},
+                       {"enable.auto.offset.store", "false"},
+                       {"auto.offset.reset", "earliest"}};
+  all.insert(all.end(), settings.begin(), settings.end());
+  return NewKafkaConf(brokers, all, what);
+}
+
 Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaOptions& options, const std::string& client_id) {
   std::unique_ptr<KafkaConsumer> c(new KafkaConsumer());
   c->impl_ = std::make_unique<Impl>();
   c->impl_->options = options;
+  auto conf = NewKafkaConsumerConf(options.brokers, options.consumer_group, client_id,
+                                   {{"session.timeout.ms", "6000"},
+                                    {"heartbeat.interval.ms", "500"},
+                                    {"fetch.wait.max.ms", "10"},
+                                    {"partition.assignment.strategy", "cooperative-sticky"}},
+                                   "kafka consumer config");
+  if (!conf.ok()) return conf.status();
   std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"bootstrap.servers", options.brokers},
-           {"group.id", options.consumer_group},
-           {"client.id", client_id},
-           {"enable.auto.commit", "false"},
-           {"enable.auto.offset.store", "false"},
-           {"auto.offset.reset", "earliest"},
-           {"session.timeout.ms", "6000"},
-           {"heartbeat.interval.ms", "500"},
-           {"fetch.wait.max.ms", "10"},
-           {"reconnect.backoff.max.ms", "1000"},
-           {"log.connection.close", "false"},
-           {"partition.assignment.strategy", "cooperative-sticky"}}) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return Status(Code::kInvalidArgument, "kafka consumer config " + k + ": " + err);
-    }
-  }
-  c->impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  c->impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
   if (!c->impl_->consumer) return Status(Code::kUnavailable, "kafka consumer: " + err);
   auto rc = c->impl_->consumer->subscribe({options.topic});
   if (rc != RdKafka::ERR_NO_ERROR) return Status(Code::kUnavailable, "kafka subscribe: " + RdKafka::err2str(rc));

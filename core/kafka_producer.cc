@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "core/kafka_consumer.h"  // NewKafkaConf
 #include "core/metrics.h"
 
 namespace danmu::core {
@@ -42,20 +43,19 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaOptions&
   p->impl_ = std::make_unique<Impl>();
   auto& impl = *p->impl_;
   impl.options = options;
+  auto conf = NewKafkaConf(options.brokers,
+                           {{"acks", "all"},
+                            {"enable.idempotence", "true"},
+                            {"linger.ms", "1"},
+                            {"message.timeout.ms", std::to_string(options.produce_timeout_ms)},
+                            {"socket.timeout.ms", std::to_string(std::max(1000, options.produce_timeout_ms))}},
+                           "kafka producer config");
+  if (!conf.ok()) return conf.status();
   std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  auto set = [&](const std::string& k, const std::string& v) -> bool {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return false;
-    return true;
-  };
-  if (!set("bootstrap.servers", options.brokers) || !set("acks", "all") || !set("enable.idempotence", "true") ||
-      !set("linger.ms", "1") || !set("message.timeout.ms", std::to_string(options.produce_timeout_ms)) ||
-      !set("socket.timeout.ms", std::to_string(std::max(1000, options.produce_timeout_ms))) ||
-      !set("reconnect.backoff.max.ms", "1000") || !set("log.connection.close", "false") ||
-      conf->set("dr_cb", &impl.dr, err) != RdKafka::Conf::CONF_OK) {
-    return Status(Code::kInvalidArgument, "kafka producer config: " + err);
+  if ((*conf)->set("dr_cb", &impl.dr, err) != RdKafka::Conf::CONF_OK) {
+    return Status(Code::kInvalidArgument, "kafka producer config dr_cb: " + err);
   }
-  impl.producer.reset(RdKafka::Producer::create(conf.get(), err));
+  impl.producer.reset(RdKafka::Producer::create(conf->get(), err));
   if (!impl.producer) return Status(Code::kUnavailable, "kafka producer: " + err);
   if (metrics) {
     impl.ok = &metrics->kafka_produce.Add({{"result", "ok"}});

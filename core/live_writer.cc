@@ -9,7 +9,8 @@ const std::string& ApplyScript() {
 -- KEYS: 1 target (msg set | likes counter | users set), 2 meta, 3 seen ids, 4 store epoch,
 --       5 the archiver's held-rooms set, 6 the stream's viewer HyperLogLog
 -- ARGV: 1 epoch, 2 kind (msg|like|presence), 3 type, 4 cap, 5 unarchived cap (0: none),
---       6 live room, then triples: id, payload, extra
+--       6 live room, 7 seen window (ids kept in KEYS[3]: SeenWindow(cap) in live_writer.h),
+--       then triples from 8: id, payload, extra
 local store = tonumber(redis.call('GET', KEYS[4]) or '0')
 local epoch = tonumber(ARGV[1])
 if epoch < store then
@@ -21,6 +22,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kind = ARGV[2]
 local cap = tonumber(ARGV[4])
 local hold = tonumber(ARGV[5])
+local window = tonumber(ARGV[7])
 local added, dup, last, evicted = 0, 0, 0, 0
 if kind == 'msg' then
   local start = tonumber(redis.call('HGET', KEYS[2], 'start_ms') or '0')
@@ -29,7 +31,7 @@ if kind == 'msg' then
     redis.call('HSET', KEYS[2], 'start_ms', now)
   end
   last = tonumber(redis.call('HGET', KEYS[2], 'last:' .. ARGV[3]) or '0')
-  for i = 7, #ARGV, 3 do
+  for i = 8, #ARGV, 3 do
     if redis.call('ZSCORE', KEYS[3], ARGV[i]) then
       dup = dup + 1
     else
@@ -62,7 +64,7 @@ if kind == 'msg' then
     if k > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, k - 1) end
   end
 elseif kind == 'like' then
-  for i = 7, #ARGV, 3 do
+  for i = 8, #ARGV, 3 do
     if redis.call('ZSCORE', KEYS[3], ARGV[i]) then
       dup = dup + 1
     else
@@ -72,7 +74,7 @@ elseif kind == 'like' then
     end
   end
 elseif kind == 'presence' then
-  for i = 7, #ARGV, 3 do
+  for i = 8, #ARGV, 3 do
     -- PFADD in chunks: unpack() is limited by the Lua C stack (~8000).
     local uids = {}
     for uid in string.gmatch(ARGV[i + 2], '%S+') do
@@ -91,7 +93,7 @@ elseif kind == 'presence' then
   if n > 100000 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - 100001) end
 end
 local seen = redis.call('ZCARD', KEYS[3])
-if seen > 2 * cap then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, seen - 2 * cap - 1) end
+if seen > window then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, seen - window - 1) end
 return {added, dup, last, evicted}
 )LUA";
   return kScript;
@@ -102,7 +104,7 @@ RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<st
   const Message& first = batch.front();
   const std::string& room = first.live_room;
   RedisArgs a;
-  a.reserve(10 + 3 * batch.size());
+  a.reserve(14 + 3 * batch.size());
   a.push_back("6");
   const char* kind = "msg";
   if (first.type == MessageType::kLike) {
@@ -125,6 +127,7 @@ RedisArgs BuildApplyCall(const std::vector<Message>& batch, const std::vector<st
   a.push_back(std::to_string(cap));
   a.push_back(std::to_string(unarchived_cap));
   a.push_back(room);
+  a.push_back(std::to_string(SeenWindow(cap)));
   for (size_t i = 0; i < batch.size(); ++i) {
     const Message& m = batch[i];
     a.push_back(m.id);

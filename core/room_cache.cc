@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "core/live_keys.h"
 #include "core/log.h"
@@ -20,17 +21,56 @@ int64_t ToInt(const RedisReply& r) {
 }
 }  // namespace
 
-RoomCache::Entry RoomCache::MakeEntry(int64_t score, std::string payload) {
-  Entry e{score, std::move(payload), {}, false};
+RoomCache::Entry RoomCache::MakeEntry(int64_t score, std::string_view payload) {
+  Entry e{score, {}, {}, false};
+  e.served.reserve(payload.size() + 24);
+  AppendServed(e.served, score, payload);
   // Payloads are our own canonical JSON: uids never contain escapes.
   constexpr std::string_view kUid = "\"uid\":\"";
-  auto pos = e.payload.find(kUid);
-  if (pos != std::string::npos) {
-    auto end = e.payload.find('"', pos + kUid.size());
-    if (end != std::string::npos) e.uid = e.payload.substr(pos + kUid.size(), end - pos - kUid.size());
+  auto pos = payload.find(kUid);
+  if (pos != std::string_view::npos) {
+    auto end = payload.find('"', pos + kUid.size());
+    if (end != std::string_view::npos) e.uid = payload.substr(pos + kUid.size(), end - pos - kUid.size());
   }
-  e.priority = e.payload.find("\"priority\":true") != std::string::npos;
+  e.priority = payload.find("\"priority\":true") != std::string_view::npos;
   return e;
+}
+
+void RoomCache::Append(TypeWindow& w, Entry e) {
+  if (!w.buffer || w.buffer->items.size() == w.buffer->items.capacity()) {
+    // Full (or none yet): move to a new buffer holding the live entries. The
+    // old one stays intact for snapshots that still read it.
+    size_t live = w.live();
+    auto fresh = std::make_shared<EntryBuffer>();
+    fresh->items.reserve(std::max<size_t>(2 * static_cast<size_t>(std::max(options_.window, 1)), 2 * live + 1));
+    if (w.buffer) fresh->items.assign(w.buffer->items.begin() + static_cast<std::ptrdiff_t>(w.head), w.buffer->items.end());
+    w.buffer = std::move(fresh);
+    w.head = 0;
+  }
+  w.buffer->items.push_back(std::move(e));
+}
+
+void RoomCache::Publish(Room& room) {
+  auto snap = std::make_shared<Snapshot>();
+  for (int t = 0; t < kStoredTypeCount; ++t) {
+    const TypeWindow& w = room.types[t];
+    TypeView& v = snap->types[t];
+    v.buffer = w.buffer;
+    v.data = w.buffer ? w.buffer->items.data() : nullptr;
+    v.head = w.head;
+    v.end = w.buffer ? w.buffer->items.size() : 0;
+    v.floor = w.floor;
+    v.top = w.top;
+  }
+  snap->likes = room.likes;
+  snap->online = room.online;
+  snap->state = room.state;
+  snap->loaded = room.loaded;
+  std::shared_ptr<const Snapshot> old;  // released outside the lock
+  {
+    std::unique_lock lock(room.snapshot_mu);
+    old = std::exchange(room.snapshot, std::move(snap));
+  }
 }
 
 RoomCache::RoomCache(const CacheOptions& options, const PollOptions& poll,
@@ -107,6 +147,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
     for (auto& w : room.types) w = TypeWindow{};
     room.start_ms = start_ms;
     room.generation++;
+    Publish(room);
     return;
   }
   room.start_ms = start_ms;
@@ -116,38 +157,34 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
     TypeWindow& w = room.types[t];
     size_t n = r.elements.size() / 2;
     if (!w.loaded) {
-      // Newest first: reverse into ascending order.
-      w.items.clear();
-      w.head = 0;
+      // Newest first: reverse into ascending order, in a buffer of its own.
+      w = TypeWindow{};
       for (size_t i = n; i-- > 0;) {
-        w.items.push_back(MakeEntry(ToInt(r.elements[2 * i + 1]), r.elements[2 * i].str));
+        Append(w, MakeEntry(ToInt(r.elements[2 * i + 1]), r.elements[2 * i].str));
       }
-      w.floor = (static_cast<int>(n) >= options_.window && n > 0) ? w.items.front().score - 1 : 0;
-      w.top = n ? w.items.back().score : 0;
+      w.floor = (static_cast<int>(n) >= options_.window && n > 0) ? w.buffer->items[w.head].score - 1 : 0;
+      w.top = n ? w.buffer->items.back().score : 0;
       w.loaded = true;
       continue;
     }
     for (size_t i = 0; i < n; ++i) {
       int64_t score = ToInt(r.elements[2 * i + 1]);
       if (score <= w.top) continue;  // cannot happen with the Lua writer; never serve twice
-      w.items.push_back(MakeEntry(score, r.elements[2 * i].str));
+      Append(w, MakeEntry(score, r.elements[2 * i].str));
       w.top = score;
     }
-    size_t live = w.items.size() - w.head;
+    size_t live = w.live();
     if (live > static_cast<size_t>(options_.window)) {
       size_t drop = live - options_.window;
-      w.floor = std::max(w.floor, w.items[w.head + drop - 1].score);
+      w.floor = std::max(w.floor, w.buffer->items[w.head + drop - 1].score);
       w.head += drop;
-    }
-    if (w.head > static_cast<size_t>(options_.window)) {
-      w.items.erase(w.items.begin(), w.items.begin() + static_cast<std::ptrdiff_t>(w.head));
-      w.head = 0;
     }
   }
   room.likes = ToInt(replies[offset + kStoredTypeCount]);
   room.online = ToInt(replies[offset + kStoredTypeCount + 1]);
   room.loaded = true;
   room.generation++;
+  Publish(room);
 }
 
 Status RoomCache::RefreshAll() {
@@ -191,29 +228,39 @@ void RoomCache::Loop() {
       last_error_log = clock_.MonoMs();
       LogWarn("cache_refresh_failed", {{"error", s.ToString()}});
     }
-    // Evict rooms nobody polled for a while.
+    // Evict rooms nobody polled for a while. The exclusive lock is taken only
+    // when there is something to evict: polls look rooms up under the shared one.
     int64_t now = clock_.MonoMs();
-    std::unique_lock lock(rooms_mu_);
-    for (auto it = rooms_.begin(); it != rooms_.end();) {
-      int64_t last;
-      {
-        std::lock_guard room_lock(it->second->mu);
-        last = it->second->last_access_ms;
-      }
-      if (now - last > options_.idle_evict_ms) it = rooms_.erase(it);
-      else ++it;
+    auto idle = [&](const Room& room) {
+      return now - room.last_access_ms.load(std::memory_order_relaxed) > options_.idle_evict_ms;
+    };
+    bool any_idle = false;
+    size_t count = 0;
+    {
+      std::shared_lock lock(rooms_mu_);
+      for (const auto& [name, room] : rooms_) any_idle = any_idle || idle(*room);
+      count = rooms_.size();
     }
-    if (metrics_) metrics_->cache_rooms.Add({}).Set(static_cast<double>(rooms_.size()));
+    if (any_idle) {
+      std::unique_lock lock(rooms_mu_);
+      for (auto it = rooms_.begin(); it != rooms_.end();) {
+        if (idle(*it->second)) it = rooms_.erase(it);
+        else ++it;
+      }
+      count = rooms_.size();
+    }
+    if (metrics_) metrics_->cache_rooms.Add({}).Set(static_cast<double>(count));
   }
 }
 
-std::shared_ptr<RoomCache::Room> RoomCache::GetOrLoad(const std::string& live_room, bool* was_cold) {
-  std::shared_ptr<Room> room;
-  {
-    std::shared_lock lock(rooms_mu_);
-    auto it = rooms_.find(live_room);
-    if (it != rooms_.end()) room = it->second;
-  }
+std::shared_ptr<RoomCache::Room> RoomCache::Find(const std::string& live_room) const {
+  std::shared_lock lock(rooms_mu_);
+  auto it = rooms_.find(live_room);
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const RoomCache::Snapshot> RoomCache::GetOrLoad(const std::string& live_room, bool* was_cold) {
+  std::shared_ptr<Room> room = Find(live_room);
   if (!room) {
     std::unique_lock lock(rooms_mu_);
     auto& slot = rooms_[live_room];
@@ -221,10 +268,18 @@ std::shared_ptr<RoomCache::Room> RoomCache::GetOrLoad(const std::string& live_ro
     room = slot;
   }
   *was_cold = false;
+  const int64_t now = clock_.MonoMs();
+  // Written only when it changes: every poll thread storing to the same line
+  // would bounce it between cores for nothing.
+  if (room->last_access_ms.load(std::memory_order_relaxed) != now) {
+    room->last_access_ms.store(now, std::memory_order_relaxed);
+  }
+  auto snap = room->Load();
+  if (snap && snap->loaded) return snap;
   std::lock_guard lock(room->mu);
-  room->last_access_ms = clock_.MonoMs();
   if (!room->loaded) {
     // First poll of a cold room: load it now rather than answer empty.
+    // Concurrent first polls wait here, so only one of them reads Redis.
     *was_cold = true;
     std::vector<RedisArgs> cmds;
     AppendRefreshCommands(live_room, *room, &cmds);
@@ -232,7 +287,7 @@ std::shared_ptr<RoomCache::Room> RoomCache::GetOrLoad(const std::string& live_ro
     auto replies = miss_redis_->Pipeline(cmds);
     if (replies.ok()) ApplyRefresh(*room, *replies, 0);
   }
-  return room;
+  return room->Load();
 }
 
 Result<std::vector<RoomCache::Entry>> RoomCache::ReadAfter(const std::string& live_room, int type_index, int64_t after,
@@ -247,46 +302,45 @@ Result<std::vector<RoomCache::Entry>> RoomCache::ReadAfter(const std::string& li
 }
 
 int64_t RoomCache::Online(const std::string& live_room) {
-  std::shared_lock lock(rooms_mu_);
-  auto it = rooms_.find(live_room);
-  if (it == rooms_.end()) return -1;
-  std::lock_guard room_lock(it->second->mu);
-  return it->second->online;
+  auto room = Find(live_room);
+  if (!room) return -1;
+  auto snap = room->Load();
+  return snap ? snap->online : 0;
 }
 
 std::string RoomCache::State(const std::string& live_room) {
-  std::shared_lock lock(rooms_mu_);
-  auto it = rooms_.find(live_room);
-  if (it == rooms_.end()) return {};
-  std::lock_guard room_lock(it->second->mu);
-  return it->second->state;
+  auto room = Find(live_room);
+  if (!room) return {};
+  auto snap = room->Load();
+  return snap ? snap->state : std::string();
 }
 
 Result<PollResult> RoomCache::Poll(const PollRequest& req) {
   bool cold = false;
-  auto room = GetOrLoad(req.live_room, &cold);
-  std::lock_guard lock(room->mu);
-  if (!room->loaded) return Status(Code::kUnavailable, "live store unavailable");
+  // Everything below reads an immutable snapshot: no lock is held while the
+  // answer is assembled.
+  std::shared_ptr<const Snapshot> snap = GetOrLoad(req.live_room, &cold);
+  if (!snap || !snap->loaded) return Status(Code::kUnavailable, "live store unavailable");
   bool miss = cold;
 
   struct Candidate {
     int64_t score;
     int type;
-    const std::string* payload;
     const Entry* entry;
   };
   std::vector<Candidate> all;
   std::vector<Entry> fetched[kStoredTypeCount];
   PollResult out;
+  all.reserve(static_cast<size_t>(req.limit) * 2);
   for (int t = 0; t < kStoredTypeCount; ++t) {
-    const TypeWindow& w = room->types[t];
+    const TypeView& w = snap->types[t];
     int64_t after = req.cursor ? req.cursor->after[t] : 0;
     out.next.after[t] = req.cursor ? after : w.top;
     if (!req.cursor) {
       // Recent tail: the newest `limit` of each type are candidates.
-      size_t live = w.items.size() - w.head;
+      size_t live = w.end - w.head;
       size_t from = w.head + (live > static_cast<size_t>(req.limit) ? live - req.limit : 0);
-      for (size_t i = from; i < w.items.size(); ++i) all.push_back({w.items[i].score, t, &w.items[i].payload, &w.items[i]});
+      for (size_t i = from; i < w.end; ++i) all.push_back({w.data[i].score, t, &w.data[i]});
       continue;
     }
     if (after < w.floor && !req.big_room_slice) {
@@ -295,12 +349,13 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
       if (!r.ok()) return r.status();
       fetched[t] = std::move(*r);
       miss = true;
-      for (const auto& e : fetched[t]) all.push_back({e.score, t, &e.payload, &e});
+      for (const auto& e : fetched[t]) all.push_back({e.score, t, &e});
       continue;
     }
-    auto begin = std::upper_bound(w.items.begin() + static_cast<std::ptrdiff_t>(w.head), w.items.end(), after,
-                                  [](int64_t s, const Entry& e) { return s < e.score; });
-    for (auto it = begin; it != w.items.end(); ++it) all.push_back({it->score, t, &it->payload, &*it});
+    const Entry* first = w.data ? w.data + w.head : nullptr;
+    const Entry* last = w.data ? w.data + w.end : nullptr;
+    const Entry* begin = std::upper_bound(first, last, after, [](int64_t s, const Entry& e) { return s < e.score; });
+    for (const Entry* it = begin; it != last; ++it) all.push_back({it->score, t, it});
   }
   std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
     return a.score != b.score ? a.score < b.score : a.type < b.type;
@@ -346,25 +401,27 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
     // Most recent `limit`; the cursor jumps to the top of every type.
     if (all.size() > static_cast<size_t>(req.limit)) take_from = all.size() - req.limit;
     for (int t = 0; t < kStoredTypeCount; ++t) {
-      out.next.after[t] = std::max(out.next.after[t], room->types[t].top);
+      out.next.after[t] = std::max(out.next.after[t], snap->types[t].top);
     }
   } else {
     // Everything after the cursor, oldest first, up to `limit`; the cursor
     // advances per type exactly to what was served.
     take_to = std::min(all.size(), static_cast<size_t>(req.limit));
   }
-  out.messages_json.reserve(64 * (take_to - take_from) + 2);
+  size_t bytes = 2;
+  for (size_t i = take_from; i < take_to; ++i) bytes += all[i].entry->served.size() + 1;
+  out.messages_json.reserve(bytes + 256);  // the poll answer is built around it in place
   out.messages_json.push_back('[');
   for (size_t i = take_from; i < take_to; ++i) {
     if (i > take_from) out.messages_json.push_back(',');
-    AppendServed(out.messages_json, all[i].score, *all[i].payload);
+    out.messages_json.append(all[i].entry->served);
     out.next.after[all[i].type] = std::max(out.next.after[all[i].type], all[i].score);
   }
   out.messages_json.push_back(']');
   out.count = static_cast<int>(take_to - take_from);
-  out.likes = room->likes;
-  out.online = room->online;
-  out.state = room->state;
+  out.likes = snap->likes;
+  out.online = snap->online;
+  out.state = snap->state;
   if (metrics_) (miss ? misses_ : hits_)->Increment();
   return out;
 }

@@ -13,6 +13,13 @@
 // `floor` (the highest score it dropped or never loaded), in score order, so
 // "after cursor c" is exact for any c >= floor. The Lua writer makes scores
 // strictly increasing per key, so nothing can appear later below the top.
+//
+// Concurrency: the refresher (and the first poll of a cold room) change a
+// room under its mutex and then publish an immutable Snapshot; polls, Online
+// and State read the latest snapshot without taking the room's mutex, so
+// readers never wait for each other or for a refresh in progress. A poll may
+// therefore answer from the state before a refresh that is being applied.
+#include <atomic>
 #include <cstdint>
 #include <condition_variable>
 #include <functional>
@@ -22,6 +29,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -83,31 +91,74 @@ class RoomCache {
  private:
   struct Entry {
     int64_t score;
-    std::string payload;
+    std::string served;     // the JSON object a poll returns ({"ts":..,<payload fields>}), rendered once
     std::string uid;        // extracted once, for thinning
     bool priority = false;
   };
-  static Entry MakeEntry(int64_t score, std::string payload);
+  static Entry MakeEntry(int64_t score, std::string_view payload);
+  // Entries of one type in ascending score. While a buffer is published it is
+  // only appended to, within its reserved capacity (never reallocated), so a
+  // snapshot may read [head, end) of it without a lock while the refresher
+  // appends past `end`. Trimming moves `head`; compaction or growth copies the
+  // live entries into a new buffer (amortised O(1) per message).
+  struct EntryBuffer {
+    std::vector<Entry> items;
+  };
+  // Immutable view of one type's window, what polls read.
+  struct TypeView {
+    std::shared_ptr<const EntryBuffer> buffer;  // keeps `data` alive
+    const Entry* data = nullptr;
+    size_t head = 0;
+    size_t end = 0;
+    int64_t floor = 0;
+    int64_t top = 0;
+  };
+  // Everything a poll needs of a room, published after every change and read
+  // without locks: readers never serialize on the room (64+ pool threads on 2
+  // cores made the room mutex a convoy whenever its holder was preempted).
+  struct Snapshot {
+    TypeView types[kStoredTypeCount];
+    int64_t likes = 0;
+    int64_t online = 0;
+    std::string state;
+    bool loaded = false;
+  };
   struct TypeWindow {
-    std::vector<Entry> items;  // ascending score; trimmed from the front
-    size_t head = 0;           // items[head..] are live (amortised trimming)
+    std::shared_ptr<EntryBuffer> buffer;  // items[head..] are live
+    size_t head = 0;
     int64_t floor = 0;         // every message with score > floor is held
     int64_t top = 0;           // highest score held or seen
     bool loaded = false;
+    size_t live() const { return buffer ? buffer->items.size() - head : 0; }
   };
   struct Room {
-    std::mutex mu;
+    std::mutex mu;  // guards the refresher-side state below (not `snapshot`, `last_access_ms`)
     TypeWindow types[kStoredTypeCount];
     int64_t likes = 0;
     int64_t online = 0;
     std::string state;
     int64_t start_ms = 0;
-    int64_t last_access_ms = 0;
     uint64_t generation = 0;  // bumped on every applied refresh
     bool loaded = false;
+    // The published snapshot (null until the first publish). Its lock guards
+    // only the pointer: readers hold it shared for the copy of a shared_ptr.
+    // (std::atomic<std::shared_ptr> spins on a lock bit, which 64+ threads
+    // on 2 cores turned into measurable spinning.)
+    mutable std::shared_mutex snapshot_mu;
+    std::shared_ptr<const Snapshot> snapshot;  // guarded by snapshot_mu
+    std::atomic<int64_t> last_access_ms{0};
+
+    std::shared_ptr<const Snapshot> Load() const {
+      std::shared_lock lock(snapshot_mu);
+      return snapshot;
+    }
   };
 
-  std::shared_ptr<Room> GetOrLoad(const std::string& live_room, bool* was_cold);
+  std::shared_ptr<Room> Find(const std::string& live_room) const;
+  void Publish(Room& room);  // room.mu held
+  void Append(TypeWindow& w, Entry e);
+  // The room's snapshot, loading a cold room first; null when that failed.
+  std::shared_ptr<const Snapshot> GetOrLoad(const std::string& live_room, bool* was_cold);
   void AppendRefreshCommands(const std::string& live_room, Room& room, std::vector<RedisArgs>* cmds);
   void ApplyRefresh(Room& room, const std::vector<RedisReply>& replies, size_t offset);
   Result<std::vector<Entry>> ReadAfter(const std::string& live_room, int type_index, int64_t after, int limit);

@@ -1,28 +1,24 @@
 // Reconciliation of a lost primary's Kafka log: see reconciler.h for the
 // protocol. This file holds the decision (Classify), the run (Reconcile),
-// the report, and two small adapters - the old Kafka log read by manual
-// assignment, and the Redis lookups - that keep librdkafka and the key
-// layout out of the logic.
+// the report, and two small adapters - the old Kafka log (core's
+// KafkaLogReader) and the Redis lookups - that keep Kafka and the key layout
+// out of the logic.
 #include "replication/reconciler.h"
-
-#include <librdkafka/rdkafkacpp.h>
-#include <unistd.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <limits>
 #include <map>
-#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/json_text.h"
+#include "core/kafka_log_reader.h"
 #include "core/live_keys.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -285,7 +281,7 @@ ReconcileReport Reconcile(const ReconcileOptions& o, LogSource& source, LiveStor
       std::vector<Pending> job;
       for (size_t k = 0; k < gm.size(); ++k) {
         const Message* m = gm[k];
-        Presence p = Classify(*m, facts, lookups[k], o.seen_cap, o.clock_skew_ms);
+        Presence p = Classify(*m, facts, lookups[k], core::SeenWindow(o.live_cap), o.clock_skew_ms);
         if (p == Presence::kPresent || produced.count(m->id)) {
           ++rep.present;
         } else if (p == Presence::kUnknown && !o.reingest_unknown) {
@@ -340,159 +336,18 @@ ReconcileReport Reconcile(const ReconcileOptions& o, LogSource& source, LiveStor
 }
 
 // ---------------------------------------------------------------------------
-// Kafka adapter: the old log by manual assignment.
+// The old log: core's reader behind the LogSource seam.
 
 namespace {
 
 class KafkaLogSource final : public LogSource {
  public:
-  ~KafkaLogSource() override {
-    if (consumer_) consumer_->close();
-  }
-
-  static core::Result<std::unique_ptr<LogSource>> Open(const std::string& brokers, const std::string& topic,
-                                                       int64_t since_ms, int timeout_ms) {
-    std::unique_ptr<KafkaLogSource> s(new KafkaLogSource());
-    s->topic_ = topic;
-    s->timeout_ms_ = timeout_ms;
-    std::string err;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    // A group id of its own (librdkafka's consumer wants one) that never
-    // joins a group: assign() below, no subscribe, no commit.
-    std::string group = "danmu-reconcile-" + std::to_string(::getpid()) + "-" +
-                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-    for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-             {"bootstrap.servers", brokers},
-             {"group.id", group},
-             {"client.id", "danmu-reconcile"},
-             {"enable.auto.commit", "false"},
-             {"enable.auto.offset.store", "false"},
-             {"enable.partition.eof", "true"},
-             {"auto.offset.reset", "earliest"},
-             {"fetch.wait.max.ms", "50"},
-             {"socket.timeout.ms", std::to_string(std::max(1000, timeout_ms))},
-             {"reconnect.backoff.max.ms", "1000"},
-             {"log.connection.close", "false"}}) {
-      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-        return Status(Code::kInvalidArgument, "reconcile consumer config " + k + ": " + err);
-      }
-    }
-    s->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-    if (!s->consumer_) return Status(Code::kUnavailable, "reconcile consumer: " + err);
-
-    std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(s->consumer_.get(), topic, nullptr, err));
-    if (!t) return Status(Code::kInvalidArgument, "topic " + topic + ": " + err);
-    RdKafka::Metadata* md = nullptr;
-    auto rc = s->consumer_->metadata(false, t.get(), &md, timeout_ms);
-    std::unique_ptr<RdKafka::Metadata> md_owner(md);
-    if (rc != RdKafka::ERR_NO_ERROR) {
-      return Status(Code::kUnavailable, "old Kafka " + brokers + " metadata: " + RdKafka::err2str(rc));
-    }
-    std::vector<int32_t> partitions;
-    for (const auto* tm : *md->topics()) {
-      if (tm->topic() != topic) continue;
-      if (tm->err() != RdKafka::ERR_NO_ERROR) {
-        return Status(Code::kNotFound, "topic " + topic + " on " + brokers + ": " + RdKafka::err2str(tm->err()));
-      }
-      for (const auto* pm : *tm->partitions()) partitions.push_back(pm->id());
-    }
-    if (partitions.empty()) return Status(Code::kNotFound, "topic " + topic + " on " + brokers + " has no partitions");
-    std::sort(partitions.begin(), partitions.end());
-
-    // First offset at or after since_ms per partition; end = high watermark now.
-    std::vector<RdKafka::TopicPartition*> tps;
-    for (int32_t p : partitions) tps.push_back(RdKafka::TopicPartition::create(topic, p, since_ms));
-    rc = s->consumer_->offsetsForTimes(tps, timeout_ms);
-    if (rc != RdKafka::ERR_NO_ERROR) {
-      RdKafka::TopicPartition::destroy(tps);
-      return Status(Code::kUnavailable, "old Kafka " + brokers + " offsets for time: " + RdKafka::err2str(rc));
-    }
-    std::vector<RdKafka::TopicPartition*> assign;
-    Status failure;
-    for (auto* tp : tps) {
-      int64_t low = 0, high = 0;
-      auto wrc = s->consumer_->query_watermark_offsets(topic, tp->partition(), &low, &high, timeout_ms);
-      if (wrc != RdKafka::ERR_NO_ERROR || tp->err() != RdKafka::ERR_NO_ERROR) {
-        failure = Status(Code::kUnavailable, "old Kafka " + brokers + " partition " + std::to_string(tp->partition()) +
-                                                 ": " + RdKafka::err2str(wrc != RdKafka::ERR_NO_ERROR ? wrc : tp->err()));
-        break;
-      }
-      // offset < 0: no record at or after since_ms.
-      int64_t from = tp->offset() < 0 ? high : std::max(tp->offset(), low);
-      s->range_[tp->partition()] = {from, high};
-      if (from < high) {
-        s->pending_.insert(tp->partition());
-        assign.push_back(RdKafka::TopicPartition::create(topic, tp->partition(), from));
-      }
-    }
-    RdKafka::TopicPartition::destroy(tps);
-    if (failure.ok() && !assign.empty()) {
-      rc = s->consumer_->assign(assign);
-      if (rc != RdKafka::ERR_NO_ERROR) failure = Status(Code::kUnavailable, "assign: " + RdKafka::err2str(rc));
-    }
-    RdKafka::TopicPartition::destroy(assign);
-    if (!failure.ok()) return failure;
-    return std::unique_ptr<LogSource>(std::move(s));
-  }
-
-  core::Result<std::vector<LogRecord>> Next(int max) override {
-    std::vector<LogRecord> out;
-    auto idle_since = std::chrono::steady_clock::now();
-    while (static_cast<int>(out.size()) < max && !pending_.empty()) {
-      std::unique_ptr<RdKafka::Message> m(consumer_->consume(out.empty() ? 100 : 0));
-      if (!m || m->err() == RdKafka::ERR__TIMED_OUT || (m->err() != RdKafka::ERR_NO_ERROR &&
-                                                       m->err() != RdKafka::ERR__PARTITION_EOF)) {
-        if (!out.empty()) break;
-        // Nothing for a while: the old log stopped answering mid-read.
-        auto idle = std::chrono::steady_clock::now() - idle_since;
-        if (idle > std::chrono::milliseconds(timeout_ms_)) {
-          return Status(Code::kUnavailable, "no record for " + std::to_string(timeout_ms_) + " ms" +
-                                                (m && m->err() != RdKafka::ERR__TIMED_OUT ? " (" + m->errstr() + ")" : ""));
-        }
-        continue;
-      }
-      const int32_t p = m->partition();
-      auto range = range_.find(p);
-      if (range == range_.end() || !pending_.count(p)) continue;
-      if (m->err() == RdKafka::ERR__PARTITION_EOF) {
-        // The end as of now; `to` was fixed at open, so nothing we want is
-        // beyond it (records appended since are not ours to reconcile).
-        pending_.erase(p);
-        continue;
-      }
-      if (m->offset() >= range->second.second) {
-        pending_.erase(p);
-        continue;
-      }
-      LogRecord r;
-      r.partition = p;
-      r.offset = m->offset();
-      r.timestamp_ms = m->timestamp().timestamp;
-      if (m->key()) r.key = *m->key();
-      r.value.assign(static_cast<const char*>(m->payload()), m->len());
-      if (m->offset() + 1 >= range->second.second) pending_.erase(p);
-      out.push_back(std::move(r));
-      idle_since = std::chrono::steady_clock::now();
-    }
-    return out;
-  }
-
-  std::string Describe() const override {
-    std::string s;
-    for (const auto& [p, r] : range_) {
-      if (!s.empty()) s += " ";
-      s += "p" + std::to_string(p) + ":[" + std::to_string(r.first) + "," + std::to_string(r.second) + ")";
-    }
-    return s;
-  }
+  explicit KafkaLogSource(std::unique_ptr<core::KafkaLogReader> reader) : reader_(std::move(reader)) {}
+  core::Result<std::vector<LogRecord>> Next(int max) override { return reader_->Next(max); }
+  std::string Describe() const override { return reader_->Describe(); }
 
  private:
-  KafkaLogSource() = default;
-  std::string topic_;
-  int timeout_ms_ = 10000;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::map<int32_t, std::pair<int64_t, int64_t>> range_;  // partition -> [from, to)
-  std::set<int32_t> pending_;                              // partitions not at their end yet
+  std::unique_ptr<core::KafkaLogReader> reader_;
 };
 
 // ---------------------------------------------------------------------------
@@ -557,7 +412,9 @@ class RedisLiveStore final : public LiveStore {
 
 core::Result<std::unique_ptr<LogSource>> OpenKafkaLog(const std::string& brokers, const std::string& topic,
                                                       int64_t since_ms, int timeout_ms) {
-  return KafkaLogSource::Open(brokers, topic, since_ms, timeout_ms);
+  auto reader = core::KafkaLogReader::Open(brokers, topic, since_ms, timeout_ms);
+  if (!reader.ok()) return Status(reader.status().code(), "old primary's log: " + reader.status().message());
+  return std::unique_ptr<LogSource>(std::make_unique<KafkaLogSource>(std::move(*reader)));
 }
 
 std::unique_ptr<LiveStore> MakeRedisLiveStore(std::unique_ptr<core::RedisClient> redis) {

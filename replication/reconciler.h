@@ -7,10 +7,12 @@
 // When the old room's Kafka log is readable again, the new primary runs:
 //
 //   1. Read the old log from `since_ms` (a Kafka timestamp; default: this
-//      room's promotion time minus a lookback) to the end AS IT WAS WHEN
-//      OPENED, every partition, by manual assignment under a throw-away group
-//      id: no group membership, no offset commits, so the old room's own
-//      processor group is untouched and finds its backlog where it left it.
+//      room's promotion time, persisted in its state file (room_state.h),
+//      minus a lookback) to the end AS IT WAS WHEN OPENED, every partition,
+//      by manual assignment under a throw-away group id: no group
+//      membership, no offset commits, so the old room's own processor group
+//      is untouched and finds its backlog where it left it
+//      (core/kafka_log_reader.h).
 //   2. For each record, in log order, ask the new primary's live store
 //      whether it holds the id (see `Classify` for what "holds" means and the
 //      limit of the answer). Lookups for a (live room, type) group of a batch
@@ -31,7 +33,6 @@
 //
 // Thread safety: `Reconciler` runs one reconciliation at a time (a second
 // caller gets kUnavailable); everything else here is used by one thread.
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -40,6 +41,9 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/config.h"
+#include "core/kafka_consumer.h"
+#include "core/live_writer.h"
 #include "core/message.h"
 #include "core/redis_client.h"
 #include "core/status.h"
@@ -51,14 +55,11 @@ namespace danmu::replication {
 
 // ---------------------------------------------------------------------------
 // Inputs (interfaces, so that the logic runs against fakes in unit tests).
+// They stay here, not in core: they are the reconciler's seams, and core's
+// Kafka and Redis adapters are concrete classes that need no interface of
+// their own.
 
-struct LogRecord {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  int64_t timestamp_ms = 0;
-  std::string key;
-  std::string value;
-};
+using LogRecord = core::KafkaRecord;
 
 // The old primary's log, from a point in time to the end as it was when
 // opened. Not thread-safe.
@@ -75,8 +76,9 @@ class LogSource {
 
 // Opens `topic` on the Kafka at `brokers` (the old primary's), every
 // partition from its first record with timestamp >= since_ms up to its high
-// watermark at the time of the call. Own group id, manual assignment, no
-// commits. kUnavailable when the cluster does not answer within timeout_ms.
+// watermark at the time of the call: a core::KafkaLogReader (own group id,
+// manual assignment, no commits). kUnavailable when the cluster does not
+// answer within timeout_ms; kNotFound when the topic is not there.
 core::Result<std::unique_ptr<LogSource>> OpenKafkaLog(const std::string& brokers, const std::string& topic,
                                                       int64_t since_ms, int timeout_ms);
 
@@ -123,8 +125,8 @@ const char* PresenceName(Presence p);
 //
 // "Holds" = its id is in the (live room, type) dedup set, or (stored types)
 // its exact payload is in the live sorted set. Both are bounded: the apply
-// script trims the dedup set to `seen_cap` ids (2 x processor.live_cap, see
-// core/live_writer.cc), lowest score first, and the archiver deletes the sets
+// script trims the dedup set to `seen_cap` ids (core::SeenWindow of
+// processor.live_cap), lowest score first, and the archiver deletes the sets
 // of an archived room. So an absent id proves "never applied" only if the
 // message, had it been applied, would have scored ABOVE every forgotten id:
 //   horizon = max(lowest seen score if the set is full (>= seen_cap),
@@ -152,7 +154,9 @@ struct ReconcileOptions {
   int64_t since_ms = 0;
   std::string live_room;         // only this live room ("" = all)
   bool reingest_unknown = false; // also re-ingest kUnknown (prefers a repeat to a loss)
-  int64_t seen_cap = 10000;      // ids the dedup set keeps: 2 x processor.live_cap
+  // processor.live_cap of this room: the store remembers the ids of the
+  // core::SeenWindow(live_cap) newest messages per (live room, type).
+  int live_cap = core::ProcessorOptions{}.live_cap;
   int64_t clock_skew_ms = 1000;  // assumed bound on frontend vs Redis clock skew
   int batch = 500;               // records per read and per lookup round trip
   int64_t max_records = 5000000; // stop (incomplete) after scanning this many
@@ -197,17 +201,14 @@ core::Result<ReconcileReport> ParseReconcileReport(const std::string& json);
 ReconcileReport Reconcile(const ReconcileOptions& options, LogSource& source, LiveStore& store,
                           core::WriteRoute& route, const core::Clock& clock);
 
-// The reconciliation service of one danmud: one run at a time, metrics,
-// the promotion time (default start of the scan).
+// The reconciliation service of one danmud: one run at a time, metrics.
+// (The default start of a scan, the promotion time, is the caller's: it
+// lives in RoomState, which survives restarts.)
 class Reconciler {
  public:
   // `open_store` makes a fresh store client per run (the admin thread owns it).
   Reconciler(std::string room, core::WriteRoute* route, std::function<std::unique_ptr<LiveStore>()> open_store,
              const core::Clock& clock, core::Metrics* metrics);
-
-  // The room became primary at `now_ms` (called by the promote handler).
-  void NotePromotion(int64_t now_ms) { promoted_at_ms_ = now_ms; }
-  int64_t promoted_at_ms() const { return promoted_at_ms_.load(); }
 
   // Opens the old log and reconciles. kUnavailable when a run is already in
   // progress or the old Kafka does not answer; the report otherwise (which
@@ -221,7 +222,6 @@ class Reconciler {
   std::function<std::unique_ptr<LiveStore>()> open_store_;
   const core::Clock& clock_;
   std::shared_ptr<MetricSeries> metrics_;
-  std::atomic<int64_t> promoted_at_ms_{0};
   std::mutex run_mu_;  // held for the length of a run (try_lock: one at a time)
 };
 

@@ -1,6 +1,7 @@
 // Reconciliation logic against in-memory fakes: the old log is a vector, the
 // new primary's live store a model of the apply script (dedup set trimmed to
-// its cap by lowest score, live set capped, archive deleting the sets), and
+// core::SeenWindow(live cap) by lowest score, live set capped, archive
+// deleting the sets), and
 // the write path a recorder that may apply into the model or fail.
 #include "replication/reconciler.h"
 
@@ -81,7 +82,8 @@ class FakeLog final : public LogSource {
 // A model of the live store as the apply script and the archiver leave it.
 class ModelStore final : public LiveStore {
  public:
-  ModelStore(int live_cap, int seen_cap) : live_cap_(live_cap), seen_cap_(seen_cap) {}
+  // The store of a room whose processor.live_cap is `live_cap`.
+  explicit ModelStore(int live_cap) : live_cap_(live_cap), seen_cap_(core::SeenWindow(live_cap)) {}
 
   void Apply(const Message& m, int64_t now_ms) {
     std::lock_guard lock(mu_);
@@ -99,7 +101,7 @@ class ModelStore final : public LiveStore {
       k.live[s] = core::EncodePayload(m);
       while (static_cast<int>(k.live.size()) > live_cap_) k.live.erase(k.live.begin());
     }
-    while (static_cast<int>(k.seen.size()) > seen_cap_) {
+    while (static_cast<int64_t>(k.seen.size()) > seen_cap_) {
       auto lowest = std::min_element(k.seen.begin(), k.seen.end(),
                                      [](const auto& a, const auto& b) { return a.second < b.second; });
       k.seen.erase(lowest);
@@ -175,7 +177,7 @@ class ModelStore final : public LiveStore {
   };
   std::mutex mu_;
   const int live_cap_;
-  const int seen_cap_;
+  const int64_t seen_cap_;
   std::map<std::string, Room> rooms_;
   std::map<std::string, int64_t> likes_;
 };
@@ -204,12 +206,12 @@ class FakeRoute final : public core::WriteRoute {
   std::mutex mu_;
 };
 
-ReconcileOptions Opts(int64_t seen_cap) {
+ReconcileOptions Opts(int live_cap) {
   ReconcileOptions o;
   o.old_brokers = "old:9092";
   o.topic = "danmu.messages";
   o.since_ms = kT0 - 60000;
-  o.seen_cap = seen_cap;
+  o.live_cap = live_cap;
   o.batch = 7;  // several batches even for small logs
   o.write_concurrency = 3;
   return o;
@@ -252,7 +254,7 @@ TEST(ClassifyTest, Table) {
 // the rest of what its Kafka acknowledged never reached the new primary.
 TEST(ReconcileTest, ReingestsExactlyWhatTheNewPrimaryLacksAndARerunFindsItAll) {
   core::FakeClock clock(kT0);
-  ModelStore store(1000, 2000);
+  ModelStore store(1000);
   FakeLog log;
   std::vector<Message> all;
   for (int i = 0; i < 20; ++i) all.push_back(Comment("r1", "a" + std::to_string(i), kT0 + i * 10));
@@ -274,7 +276,7 @@ TEST(ReconcileTest, ReingestsExactlyWhatTheNewPrimaryLacksAndARerunFindsItAll) {
   FakeRoute route;
   route.apply_to_ = &store;
   route.now_ms_ = kT0 + 60'000;
-  auto rep = Reconcile(Opts(2000), log, store, route, clock);
+  auto rep = Reconcile(Opts(1000), log, store, route, clock);
   EXPECT_TRUE(rep.complete) << rep.error;
   EXPECT_EQ(rep.scanned, 25 + 5);
   EXPECT_EQ(rep.skipped, 5) << "presence records";
@@ -291,7 +293,7 @@ TEST(ReconcileTest, ReingestsExactlyWhatTheNewPrimaryLacksAndARerunFindsItAll) {
   // A second run (or a run racing the processor) changes nothing.
   log.Rewind();
   route.written_.clear();
-  auto again = Reconcile(Opts(2000), log, store, route, clock);
+  auto again = Reconcile(Opts(1000), log, store, route, clock);
   EXPECT_TRUE(again.complete);
   EXPECT_EQ(again.present, 25);
   EXPECT_EQ(again.reingested, 0);
@@ -300,13 +302,13 @@ TEST(ReconcileTest, ReingestsExactlyWhatTheNewPrimaryLacksAndARerunFindsItAll) {
 
 TEST(ReconcileTest, LiveRoomFilterSkipsOtherRooms) {
   core::FakeClock clock(kT0);
-  ModelStore store(100, 200);
+  ModelStore store(100);
   FakeLog log;
   log.Add(Comment("r1", "x1", kT0));
   log.Add(Comment("r2", "y1", kT0));
   log.Add(Comment("r1", "x2", kT0 + 1));
   FakeRoute route;
-  auto o = Opts(200);
+  auto o = Opts(100);
   o.live_room = "r1";
   auto rep = Reconcile(o, log, store, route, clock);
   EXPECT_EQ(rep.scanned, 3);
@@ -320,7 +322,7 @@ TEST(ReconcileTest, LiveRoomFilterSkipsOtherRooms) {
 // never applied, unless the message would have scored above what was trimmed.
 TEST(ReconcileTest, MessagesOlderThanTheDedupWindowAreUnknownNotReingested) {
   core::FakeClock clock(kT0);
-  ModelStore store(/*live_cap=*/5, /*seen_cap=*/10);
+  ModelStore store(/*live_cap=*/5);  // remembers 10 ids
   FakeLog log;
   std::vector<Message> applied;
   // 30 applied, 2 s apart (well beyond the 1 s skew margin); one message
@@ -339,7 +341,7 @@ TEST(ReconcileTest, MessagesOlderThanTheDedupWindowAreUnknownNotReingested) {
     gap.insert(m.id);
   }
   FakeRoute route;
-  auto rep = Reconcile(Opts(10), log, store, route, clock);
+  auto rep = Reconcile(Opts(5), log, store, route, clock);
   EXPECT_TRUE(rep.complete);
   EXPECT_EQ(rep.scanned, 36);
   EXPECT_EQ(rep.present, 10) << "the last 10 ids are remembered";
@@ -353,7 +355,7 @@ TEST(ReconcileTest, MessagesOlderThanTheDedupWindowAreUnknownNotReingested) {
   // On request the unknown ones are re-ingested too (a repeat over a loss).
   log.Rewind();
   route.written_.clear();
-  auto o = Opts(10);
+  auto o = Opts(5);
   o.reingest_unknown = true;
   auto forced = Reconcile(o, log, store, route, clock);
   EXPECT_EQ(forced.unknown, 0);
@@ -363,7 +365,7 @@ TEST(ReconcileTest, MessagesOlderThanTheDedupWindowAreUnknownNotReingested) {
 
 TEST(ReconcileTest, ArchivedRoomsForgetEverythingBeforeTheArchive) {
   core::FakeClock clock(kT0);
-  ModelStore store(100, 200);
+  ModelStore store(100);
   FakeLog log;
   for (int i = 0; i < 3; ++i) {
     Message m = Comment("r", "old" + std::to_string(i), kT0 + i * 1000);
@@ -374,7 +376,7 @@ TEST(ReconcileTest, ArchivedRoomsForgetEverythingBeforeTheArchive) {
   Message late = Comment("r", "late", kT0 + 20'000);
   log.Add(late);
   FakeRoute route;
-  auto rep = Reconcile(Opts(200), log, store, route, clock);
+  auto rep = Reconcile(Opts(100), log, store, route, clock);
   EXPECT_EQ(rep.unknown, 3);
   EXPECT_EQ(rep.reingested, 1);
   EXPECT_EQ(route.written_, std::vector<std::string>{"late"});
@@ -382,7 +384,7 @@ TEST(ReconcileTest, ArchivedRoomsForgetEverythingBeforeTheArchive) {
 
 TEST(ReconcileTest, LikesAreReconciledByIdAndCountedOnce) {
   core::FakeClock clock(kT0);
-  ModelStore store(100, 200);
+  ModelStore store(100);
   FakeLog log;
   Message l1 = Like("r", "l1", kT0, 5), l2 = Like("r", "l2", kT0 + 100, 7);
   log.Add(l1);
@@ -391,26 +393,26 @@ TEST(ReconcileTest, LikesAreReconciledByIdAndCountedOnce) {
   FakeRoute route;
   route.apply_to_ = &store;
   route.now_ms_ = kT0 + 1000;
-  auto rep = Reconcile(Opts(200), log, store, route, clock);
+  auto rep = Reconcile(Opts(100), log, store, route, clock);
   EXPECT_EQ(rep.present, 1);
   EXPECT_EQ(rep.reingested, 1);
   EXPECT_EQ(store.Likes("r"), 12);
   log.Rewind();
-  auto again = Reconcile(Opts(200), log, store, route, clock);
+  auto again = Reconcile(Opts(100), log, store, route, clock);
   EXPECT_EQ(again.reingested, 0);
   EXPECT_EQ(store.Likes("r"), 12) << "a like record is never counted twice";
 }
 
 TEST(ReconcileTest, AnIdTwiceInTheOldLogIsReingestedOnce) {
   core::FakeClock clock(kT0);
-  ModelStore store(100, 200);
+  ModelStore store(100);
   FakeLog log;
   Message m = Comment("r", "dup", kT0);
   log.Add(m);
   log.Add(Comment("r", "other", kT0 + 1));
   log.Add(m);  // a forwarded write retried on a second target
   FakeRoute route;
-  auto rep = Reconcile(Opts(200), log, store, route, clock);
+  auto rep = Reconcile(Opts(100), log, store, route, clock);
   EXPECT_EQ(rep.reingested, 2);
   EXPECT_EQ(rep.present, 1);
   EXPECT_EQ(route.written_.size(), 2u);
@@ -418,12 +420,12 @@ TEST(ReconcileTest, AnIdTwiceInTheOldLogIsReingestedOnce) {
 
 TEST(ReconcileTest, AFailedWriteStopsTheRunAndIsReported) {
   core::FakeClock clock(kT0);
-  ModelStore store(100, 200);
+  ModelStore store(100);
   FakeLog log;
   for (int i = 0; i < 20; ++i) log.Add(Comment("r", "w" + std::to_string(i), kT0 + i));
   FakeRoute route;
   route.fail_from_ = 3;
-  auto o = Opts(200);
+  auto o = Opts(100);
   o.write_concurrency = 1;
   auto rep = Reconcile(o, log, store, route, clock);
   EXPECT_FALSE(rep.complete);
@@ -438,13 +440,13 @@ TEST(ReconcileTest, AFailedWriteStopsTheRunAndIsReported) {
 
 TEST(ReconcileTest, StoreAndLogFailuresAreReportedNotFatal) {
   core::FakeClock clock(kT0);
-  ModelStore store(100, 200);
+  ModelStore store(100);
   FakeLog log;
   for (int i = 0; i < 10; ++i) log.Add(Comment("r", "s" + std::to_string(i), kT0 + i));
   log.Add(std::string("not json"));
   FakeRoute route;
   store.fail_lookups_ = true;
-  auto rep = Reconcile(Opts(200), log, store, route, clock);
+  auto rep = Reconcile(Opts(100), log, store, route, clock);
   EXPECT_TRUE(rep.complete);
   EXPECT_EQ(rep.failed, 10);
   EXPECT_EQ(rep.invalid, 1);
@@ -454,7 +456,7 @@ TEST(ReconcileTest, StoreAndLogFailuresAreReportedNotFatal) {
   store.fail_lookups_ = false;
   log.Rewind();
   log.fail_at_ = 7;
-  auto cut = Reconcile(Opts(200), log, store, route, clock);
+  auto cut = Reconcile(Opts(100), log, store, route, clock);
   EXPECT_FALSE(cut.complete);
   EXPECT_EQ(cut.scanned, 7);
   EXPECT_EQ(cut.reingested, 7);
@@ -463,13 +465,13 @@ TEST(ReconcileTest, StoreAndLogFailuresAreReportedNotFatal) {
 
 TEST(ReconcileTest, BoundedByDeadlineRecordsAndIdList) {
   core::FakeClock clock(kT0);
-  ModelStore store(1000, 2000);
+  ModelStore store(1000);
   FakeLog log;
   for (int i = 0; i < 100; ++i) log.Add(Comment("r", "d" + std::to_string(i), kT0 + i));
   FakeRoute route;
   log.clock_ = &clock;
   log.advance_ms_ = 1000;
-  auto o = Opts(2000);
+  auto o = Opts(1000);
   o.deadline_ms = 3500;
   o.max_ids = 5;
   auto rep = Reconcile(o, log, store, route, clock);
@@ -481,7 +483,7 @@ TEST(ReconcileTest, BoundedByDeadlineRecordsAndIdList) {
 
   log.Rewind();
   log.clock_ = nullptr;
-  auto capped = Opts(2000);
+  auto capped = Opts(1000);
   capped.max_records = 10;
   auto rep2 = Reconcile(capped, log, store, route, clock);
   EXPECT_FALSE(rep2.complete);

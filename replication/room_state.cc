@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -12,19 +13,49 @@ using core::LogWarn;
 using core::Role;
 using core::RoleName;
 
-bool LoadRoomState(const std::string& state_file, Role* role, int64_t* epoch) {
+namespace {
+constexpr char kPromotedAtKey[] = "promoted_at_ms=";
+}  // namespace
+
+bool LoadRoomState(const std::string& state_file, Role* role, int64_t* epoch, int64_t* promoted_at_ms) {
   std::ifstream in(state_file);
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  std::istringstream fields(line);
   std::string r;
   int64_t e = 0;
-  if (!(in >> r >> e)) return false;
+  if (!(fields >> r >> e)) return false;
   if (r != "primary" && r != "secondary") return false;
+  // Optional key=value fields after the epoch; unknown keys are skipped (a
+  // newer danmud may have written them).
+  int64_t promoted = 0;
+  for (std::string kv; fields >> kv;) {
+    if (kv.rfind(kPromotedAtKey, 0) != 0) continue;
+    const std::string v = kv.substr(sizeof(kPromotedAtKey) - 1);
+    char* end = nullptr;
+    long long ms = std::strtoll(v.c_str(), &end, 10);
+    if (!v.empty() && end && *end == '\0' && ms > 0) promoted = ms;
+  }
   *role = r == "primary" ? Role::kPrimary : Role::kSecondary;
   *epoch = e;
+  if (promoted_at_ms) *promoted_at_ms = promoted;
   return true;
 }
 
-RoomState::RoomState(std::string room, std::string state_file, Role initial_role, int64_t initial_epoch)
-    : room_(std::move(room)), state_file_(std::move(state_file)), role_(initial_role), epoch_(initial_epoch) {
+RoomState::RoomState(std::string room, std::string state_file, Role initial_role, int64_t initial_epoch,
+                     const core::Clock& clock)
+    : room_(std::move(room)),
+      state_file_(std::move(state_file)),
+      clock_(clock),
+      role_(initial_role),
+      epoch_(initial_epoch) {
+  // The promotion time survives restarts: keep what the file recorded
+  // before rewriting it.
+  Role persisted_role;
+  int64_t persisted_epoch = 0, promoted = 0;
+  if (!state_file_.empty() && LoadRoomState(state_file_, &persisted_role, &persisted_epoch, &promoted)) {
+    promoted_at_ms_ = promoted;
+  }
   Persist();
 }
 
@@ -47,7 +78,9 @@ void RoomState::Persist() {
   std::string tmp = state_file_ + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << RoleName(role()) << " " << epoch() << "\n";
+    out << RoleName(role()) << " " << epoch();
+    if (promoted_at_ms() > 0) out << " " << kPromotedAtKey << promoted_at_ms();
+    out << "\n";
   }
   std::rename(tmp.c_str(), state_file_.c_str());
 }
@@ -64,10 +97,12 @@ void RoomState::BecomePrimary(int64_t new_epoch, const std::string& reason) {
   role_ = Role::kPrimary;
   frozen_ = false;
   confirmed_ = true;
+  promoted_at_ms_ = clock_.NowMs();
   Persist();
   Publish();
   LogWarn("role_change", {{"room", room_}, {"from", RoleName(was)}, {"to", "primary"},
-                          {"old_epoch", std::to_string(old)}, {"epoch", std::to_string(new_epoch)}, {"reason", reason}});
+                          {"old_epoch", std::to_string(old)}, {"epoch", std::to_string(new_epoch)},
+                          {"promoted_at_ms", std::to_string(promoted_at_ms())}, {"reason", reason}});
 }
 
 void RoomState::BecomeSecondary(int64_t known_epoch, const std::string& reason) {

@@ -14,13 +14,28 @@
 // frozen: a primary that stopped accepting writes for a planned switchover
 //         (clients get 503 + Retry-After; nothing half-written).
 //
+// promoted_at_ms: wall-clock time of this room's last promotion (whatever
+//         drove it: admin promote, a switchover, a forced failover - all go
+//         through BecomePrimary). The default start of a reconciliation of
+//         the lost peer's log (reconciler.h) is derived from it. 0 = unknown
+//         (never promoted, primary by config, or a state file written before
+//         the field existed).
+//
 // State is persisted to <run_dir>/room-<name>.state so a restart keeps the
-// runtime role and epoch rather than the ones in the (static) config.
+// runtime role, epoch and promotion time rather than the ones in the
+// (static) config. The file is one line:
+//   <role> <epoch> [promoted_at_ms=<unix ms>]
+// Readers take the first two tokens and the key=value tokens they know, so
+// a file without the field (older danmud) reads as "unknown", and an older
+// danmud reads a newer file (it stops after the epoch). frozen and
+// confirmed are not persisted: a restarted primary is unconfirmed by design
+// (role_controller.h), and a freeze does not outlive the process.
 #include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
 
+#include "core/clock.h"
 #include "core/config.h"
 
 namespace danmu::core { class Metrics; }
@@ -29,12 +44,18 @@ namespace danmu::replication {
 
 class RoomState {
  public:
-  RoomState(std::string room, std::string state_file, core::Role initial_role, int64_t initial_epoch);
+  // Keeps the promotion time already in `state_file`, if any; `clock` gives
+  // the time of later promotions (wall clock).
+  RoomState(std::string room, std::string state_file, core::Role initial_role, int64_t initial_epoch,
+            const core::Clock& clock = core::SystemClock::Instance());
 
   core::Role role() const { return role_.load(); }
   bool is_primary() const { return role() == core::Role::kPrimary; }
   int64_t epoch() const { return epoch_.load(); }
   bool frozen() const { return frozen_.load(); }
+  // Unix ms of the last promotion of this room (kept across restarts and
+  // demotions); 0 = unknown.
+  int64_t promoted_at_ms() const { return promoted_at_ms_.load(); }
   // A room restarted as primary acts as one only after its peer confirmed it
   // holds no newer epoch (see role_controller.h); until then it neither
   // processes nor accepts writes.
@@ -43,6 +64,7 @@ class RoomState {
   bool accepting_writes() const { return !frozen() && (!is_primary() || confirmed()); }
   void SetConfirmed(bool confirmed, const std::string& reason);
 
+  // Records the promotion time (clock's now) with the role and epoch.
   void BecomePrimary(int64_t new_epoch, const std::string& reason);
   void BecomeSecondary(int64_t known_epoch, const std::string& reason);
   void SetFrozen(bool frozen, const std::string& reason);
@@ -56,15 +78,20 @@ class RoomState {
 
   const std::string room_;
   const std::string state_file_;
+  const core::Clock& clock_;
   std::mutex mu_;  // serialises transitions and persistence
   std::atomic<core::Role> role_;
   std::atomic<int64_t> epoch_;
   std::atomic<bool> frozen_{false};
   std::atomic<bool> confirmed_{true};
+  std::atomic<int64_t> promoted_at_ms_{0};
   core::Metrics* metrics_ = nullptr;
 };
 
-// Loads role and epoch persisted by an earlier run; false when none.
-bool LoadRoomState(const std::string& state_file, core::Role* role, int64_t* epoch);
+// Loads role and epoch persisted by an earlier run; false when none (or
+// unreadable). `promoted_at_ms`, when given, gets the last promotion time,
+// 0 when the file does not record it.
+bool LoadRoomState(const std::string& state_file, core::Role* role, int64_t* epoch,
+                   int64_t* promoted_at_ms = nullptr);
 
 }  // namespace danmu::replication

@@ -3,9 +3,10 @@
 //       live traffic through both rooms: writers post comments/gifts/likes
 //       (keep-alive connections), pollers follow every live room in both
 //       rooms with cursors and obey next_poll_ms; prints a summary.
-//   danmu-bench baseline-server --port P [--threads N]
-//       a bare Poco HTTPServer answering a fixed poll-shaped JSON: the
-//       baseline that bench/run measures danmud's poll path against.
+//   danmu-bench baseline-server --port P [--threads N] [--body-file F]
+//       a bare Poco HTTPServer answering a fixed poll-shaped JSON (or the
+//       bytes of F): the baseline that bench/run measures danmud's poll
+//       path against.
 //   danmu-bench writes --url URL [--seconds N] [--clients N]
 //       acknowledged writes per second through one frontend (keep-alive).
 //   danmu-bench produce --brokers B --topic T [--seconds N] [--clients N]
@@ -35,8 +36,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,28 +169,47 @@ int Load(const std::map<std::string, std::string>& f) {
   return write_err.load() > acked.load() / 10 ? 1 : 0;
 }
 
+// Answers every request with the same body (bench/run gives it the bytes of
+// a real 20-message poll answer, so that both servers send as much).
 class FixedHandler : public Poco::Net::HTTPRequestHandler {
  public:
+  explicit FixedHandler(const std::string& body) : body_(body) {}
   void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& out) override {
-    static const std::string kBody =
-        "{\"messages\":[],\"cursor\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"likes\":0,\"online\":0,"
-        "\"state\":\"live\",\"next_poll_ms\":2000,\"degrade\":{\"level\":0,\"likes_paused\":false,\"thinned\":false}}";
     out.setContentType("application/json");
-    out.setContentLength(static_cast<std::streamsize>(kBody.size()));
-    out.send() << kBody;
+    out.sendBuffer(body_.data(), body_.size());
   }
+
+ private:
+  const std::string& body_;
 };
 
 class FixedFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
+  explicit FixedFactory(std::string body) : body_(std::move(body)) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new FixedHandler();
+    return new FixedHandler(body_);
   }
+
+ private:
+  const std::string body_;
 };
 
 int BaselineServer(const std::map<std::string, std::string>& f) {
   int port = std::stoi(f.at("port"));
   int threads = std::stoi(f.count("threads") ? f.at("threads") : "128");
+  std::string body =
+      "{\"messages\":[],\"cursor\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"likes\":0,\"online\":0,"
+      "\"state\":\"live\",\"next_poll_ms\":2000,\"degrade\":{\"level\":0,\"likes_paused\":false,\"thinned\":false}}";
+  if (f.count("body-file")) {
+    std::ifstream in(f.at("body-file"), std::ios::binary);
+    std::ostringstream all;
+    all << in.rdbuf();
+    if (!in || all.str().empty()) {
+      std::fprintf(stderr, "baseline-server: cannot read %s\n", f.at("body-file").c_str());
+      return 2;
+    }
+    body = all.str();
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -199,7 +221,7 @@ int BaselineServer(const std::map<std::string, std::string>& f) {
   params->setMaxQueued(512);
   params->setKeepAlive(true);
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), 1024);
-  Poco::Net::HTTPServer server(new FixedFactory(), pool, socket, params);
+  Poco::Net::HTTPServer server(new FixedFactory(std::move(body)), pool, socket, params);
   server.start();
   int sig = 0;
   sigwait(&set, &sig);

@@ -24,6 +24,7 @@ std::string StatusJson(Daemon::Parts& p) {
   b += ",\"epoch\":" + std::to_string(p.state->epoch());
   b += ",\"writes_frozen\":" + std::string(p.state->frozen() ? "true" : "false");
   b += ",\"confirmed\":" + std::string(p.state->confirmed() ? "true" : "false");
+  b += ",\"promoted_at_ms\":" + std::to_string(p.state->promoted_at_ms());  // 0: unknown
   b += ",\"writes_in_flight\":" + std::to_string(p.frontend ? p.frontend->writes_in_flight() : 0);
   b += ",\"read_source\":\"" + std::string(p.reading_from_peer ? "peer" : "local") + "\"";
   b += ",\"degrade_level\":" + std::to_string(p.degrade->room_level());
@@ -95,7 +96,8 @@ core::Result<ActionBody> ParseAction(const HttpRequest& req) {
 // POST /v1/admin/reconcile body (see replication/reconciler.h):
 //   {"kafka": "host:port[,host:port]"   the old primary's Kafka (required)
 //    "since_ms": N                      start of the scan (Kafka timestamp, ms)
-//    "lookback_ms": N                   default start = promotion time - this (600000)
+//    "lookback_ms": N                   default start = this room's last promotion
+//                                       time (RoomState, persisted) - this (600000)
 //    "topic": "..."                     default: this room's kafka.topic
 //    "live_room": "..."                 only this live room
 //    "reingest_unknown": bool           also re-ingest ids outside the dedup window
@@ -116,7 +118,7 @@ core::Result<ReconcileRequest> ParseReconcile(const HttpRequest& req, Daemon::Pa
   ReconcileRequest r;
   replication::ReconcileOptions& o = r.options;
   o.topic = p.config.kafka.topic;
-  o.seen_cap = 2 * static_cast<int64_t>(p.config.processor.live_cap);  // the apply script's dedup window
+  o.live_cap = p.config.processor.live_cap;  // sizes the apply script's dedup window (core::SeenWindow)
   int64_t& lookback_ms = r.lookback_ms;
   bool& has_since = r.since_given;
   try {
@@ -205,11 +207,10 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
   p.admin->Add("POST", "/v1/admin/promote", true, [parts](const HttpRequest& req) {
     auto a = ParseAction(req);
     if (!a.ok()) return HttpResponse::Error(a.status());
-    const bool was_active = parts->state->active_primary();
+    // A promotion records its time in the room state (the default start of
+    // a reconciliation scan), persisted with the epoch.
     auto epoch = parts->controller->Promote(a->reason, a->force);
     if (!epoch.ok()) return HttpResponse::Error(epoch.status());
-    // The default start of a reconciliation scan (now - lookback).
-    if (!was_active) parts->reconciler->NotePromotion(parts->clock->NowMs());
     return HttpResponse::Json(200, StatusJson(*parts));
   });
   p.admin->Add("POST", "/v1/admin/demote", true, [parts](const HttpRequest& req) {
@@ -315,11 +316,15 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
                                      (parts->state->confirmed() ? "" : ", unconfirmed") + ")");
     }
     if (!r->since_given) {
-      const int64_t promoted = parts->reconciler->promoted_at_ms();
+      // The last promotion, as persisted in the room's state file: known
+      // across danmud restarts; unknown for a room that is primary by its
+      // config or whose state file predates the field.
+      const int64_t promoted = parts->state->promoted_at_ms();
       if (promoted <= 0) {
         return HttpResponse::Error(400, "invalid_argument",
-                                   "reconcile body: 'since_ms' is required: this danmud did not see its own "
-                                   "promotion (restarted since?)");
+                                   "reconcile body: 'since_ms' is required: this room's promotion time is unknown "
+                                   "(never promoted, primary by its config, or promoted before its state file "
+                                   "recorded the time)");
       }
       o.since_ms = std::max<int64_t>(0, promoted - r->lookback_ms);
     }

@@ -30,6 +30,12 @@
 # The last line is "N passed, M failed"; the exit status is non-zero on failure.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# scripts/test exports the addresses of its own stack (DANMU_A_ADMIN, REDIS_A,
+# ...): none of them may leak into the deployment under test, or a tool run by
+# a playbook could act on that stack instead. Keep only the build dir.
+for v in $(compgen -v | grep -E '^(DANMU_|REDIS_|KAFKA_|MYSQL_|PROMETHEUS_)' | grep -vx 'DANMU_BUILD_DIR'); do
+  unset "$v"
+done
 BASE=${ANSIBLE_TEST_PORT_BASE:-23000}
 PREFIX=${ANSIBLE_TEST_PREFIX:-/tmp/danmu-ansible-test-$$}
 BUILD_SRC=${DANMU_BUILD_DIR:-$ROOT/build}

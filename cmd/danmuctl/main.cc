@@ -18,7 +18,8 @@
 //                                        live sets, archive watermark, evicted, MySQL rows
 //   archive run LIVE_ROOM [--mode auto|checkpoint|archive] [--room A|B] [--json]
 //                                        archive (ended) or checkpoint (live) a room now
-// Addresses default to run/stack.env (DANMU_A_ADMIN, DANMU_B_ADMIN,
+// Addresses come from flags, else the file named by --env, else the process
+// environment, else run/stack.env (DANMU_A_ADMIN, DANMU_B_ADMIN,
 // DANMU_A_HTTP, DANMU_B_HTTP, DANMU_TOKEN_FILE, DANMU_RUN_DIR).
 #include <algorithm>
 #include <cstdio>
@@ -362,8 +363,13 @@ int main(int argc, char** argv) {
     return args.positional.empty() && !args.Has("help") ? 2 : 0;
   }
   auto env = LoadEnvFile(args.Get("env", "run/stack.env"));
+  // A flag wins; then a file named with --env (a deployment's file must not
+  // be overridden by a local stack's variables that happen to be exported);
+  // then the process environment; then run/stack.env.
+  const bool env_named = args.Has("env");
   auto pick = [&](const std::string& flag, const char* key) {
     if (args.Has(flag)) return args.Get(flag);
+    if (env_named && env.count(key)) return env[key];
     if (const char* v = std::getenv(key)) return std::string(v);
     return env.count(key) ? env[key] : std::string();
   };

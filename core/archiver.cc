@@ -349,9 +349,16 @@ void Archiver::CheckpointDue() {
     LogWarn("archive_checkpoint_list_failed", {{"error", rooms.status().ToString()}});
     return;
   }
+  if (rooms->empty()) return;
+  // One read-only check for the pass, not one per room.
+  Status writable;
+  {
+    std::lock_guard work(work_mu_);
+    writable = CheckWritable();
+  }
   for (const auto& room : *rooms) {
     if (Stopping()) return;
-    Checkpoint(room);
+    Checkpoint(room, writable);
   }
 }
 
@@ -443,7 +450,14 @@ Status Archiver::RaiseWatermark(const std::string& live_room, const int64_t top[
   return Status::Ok();
 }
 
-ArchiveReport Archiver::Checkpoint(const std::string& live_room) {
+ArchiveReport Archiver::Checkpoint(const std::string& live_room) { return Checkpoint(live_room, std::nullopt); }
+
+Result<RoomMeta> Archiver::LiveMeta(const std::string& live_room) {
+  std::lock_guard work(work_mu_);
+  return ReadMeta(live_room);
+}
+
+ArchiveReport Archiver::Checkpoint(const std::string& live_room, const std::optional<Status>& writable) {
   std::lock_guard work(work_mu_);
   const int64_t started = clock_.MonoMs();
   ArchiveReport report;
@@ -465,7 +479,7 @@ ArchiveReport Archiver::Checkpoint(const std::string& live_room) {
     if (auto it = checkpoints_.find(report.result); it != checkpoints_.end()) it->second->Increment();
     return report;
   };
-  if (Status s = CheckWritable(); !s.ok()) return done(s);
+  if (Status s = writable ? *writable : CheckWritable(); !s.ok()) return done(s);
   auto meta = ReadMeta(live_room);
   if (!meta.ok()) return done(meta.status());
   int64_t after[kStoredTypeCount], min_score[kStoredTypeCount], top[kStoredTypeCount];

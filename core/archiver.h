@@ -69,6 +69,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -174,6 +175,8 @@ class Archiver {
   // and raises the watermark; nothing is released. Counted in
   // danmu_archive_checkpoints_total{result} and logged.
   ArchiveReport Checkpoint(const std::string& live_room);
+  // The live meta hash of a room (state, scores, watermark), one HGETALL.
+  Result<RoomMeta> LiveMeta(const std::string& live_room);
   // Rooms listed in danmu:archive:held (at most `max`).
   Result<std::vector<std::string>> HeldRooms(int max);
   // One SCAN pass over live Redis; returns the rooms that need an archive.
@@ -203,6 +206,9 @@ class Archiver {
   Result<RoomMeta> ReadMeta(const std::string& live_room);
   Status RaiseWatermark(const std::string& live_room, const int64_t top[]);
   void CheckpointDue();
+  // `writable`: the outcome of CheckWritable for a whole pass of
+  // checkpoints; unset checks it for this room.
+  ArchiveReport Checkpoint(const std::string& live_room, const std::optional<Status>& writable);
   void Finish(ArchiveReport* report, int64_t started_mono);
   bool SleepUnlessStopped(int ms);
   bool Stopping() const;

@@ -146,9 +146,9 @@ void RegisterArchiveRoutes(Daemon::Parts& p) {
       return core::HttpResponse::Error(400, "bad_mode", "field 'mode' must be auto, checkpoint or archive");
     }
     if (mode == "auto") {
-      auto st = a->Inspect(room);
-      if (!st.ok()) return core::HttpResponse::Error(st.status());
-      mode = st->meta.state == "ended" ? "archive" : "checkpoint";
+      auto meta = a->LiveMeta(room);
+      if (!meta.ok()) return core::HttpResponse::Error(meta.status());
+      mode = meta->state == "ended" ? "archive" : "checkpoint";
     }
     core::LogWarn("archive_requested", {{"live_room", room}, {"mode", mode}, {"source", "admin api"}});
     core::ArchiveReport report = mode == "archive" ? a->ArchiveRoom(room, /*wait_for_end=*/false) : a->Checkpoint(room);

@@ -6,13 +6,13 @@
 #include <chrono>
 #include <thread>
 
-#include "core/http_client.h"
-#include "core/json_text.h"
-#include "core/live_keys.h"
-#include "core/log.h"
-#include "core/message.h"
-#include "core/metrics.h"
-#include "core/redis_client.h"
+#include "core/http/http_client.h"
+#include "core/base/json_text.h"
+#include "core/model/live_keys.h"
+#include "core/base/log.h"
+#include "core/model/message.h"
+#include "core/base/metrics.h"
+#include "core/store/redis_client.h"
 
 namespace danmu::monitoring {
 

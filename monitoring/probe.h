@@ -19,10 +19,10 @@
 #include <string>
 #include <thread>
 
-#include "core/clock.h"
-#include "core/config.h"
-#include "core/periodic_task.h"
-#include "core/status.h"
+#include "core/base/clock.h"
+#include "core/base/config.h"
+#include "core/base/periodic_task.h"
+#include "core/base/status.h"
 
 namespace danmu::core { class Metrics; }
 

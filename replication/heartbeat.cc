@@ -3,9 +3,9 @@
 #include <chrono>
 #include <sstream>
 
-#include "core/live_keys.h"
-#include "core/log.h"
-#include "core/metrics.h"
+#include "core/model/live_keys.h"
+#include "core/base/log.h"
+#include "core/base/metrics.h"
 
 namespace danmu::replication {
 namespace {

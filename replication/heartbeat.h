@@ -13,11 +13,11 @@
 #include <memory>
 #include <thread>
 
-#include "core/periodic_task.h"
+#include "core/base/periodic_task.h"
 
-#include "core/clock.h"
-#include "core/config.h"
-#include "core/redis_client.h"
+#include "core/base/clock.h"
+#include "core/base/config.h"
+#include "core/store/redis_client.h"
 
 namespace danmu::core { class Metrics; }
 

@@ -9,7 +9,7 @@
 // Pure logic: the caller feeds samples and applies the decision.
 #include <cstdint>
 
-#include "core/config.h"
+#include "core/base/config.h"
 #include "replication/heartbeat.h"
 
 namespace danmu::replication {

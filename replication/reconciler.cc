@@ -17,11 +17,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/json_text.h"
-#include "core/kafka_log_reader.h"
-#include "core/live_keys.h"
-#include "core/log.h"
-#include "core/metrics.h"
+#include "core/base/json_text.h"
+#include "core/store/kafka_log_reader.h"
+#include "core/model/live_keys.h"
+#include "core/base/log.h"
+#include "core/base/metrics.h"
 
 namespace danmu::replication {
 

@@ -40,14 +40,14 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
-#include "core/config.h"
-#include "core/kafka_consumer.h"
-#include "core/live_writer.h"
-#include "core/message.h"
-#include "core/redis_client.h"
-#include "core/status.h"
-#include "core/write_route.h"
+#include "core/base/clock.h"
+#include "core/base/config.h"
+#include "core/store/kafka_consumer.h"
+#include "core/live/live_writer.h"
+#include "core/model/message.h"
+#include "core/store/redis_client.h"
+#include "core/base/status.h"
+#include "core/live/write_route.h"
 
 namespace danmu::core { class Metrics; }
 

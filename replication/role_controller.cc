@@ -3,10 +3,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "core/http_client.h"
-#include "core/live_keys.h"
-#include "core/log.h"
-#include "core/write_route.h"
+#include "core/http/http_client.h"
+#include "core/model/live_keys.h"
+#include "core/base/log.h"
+#include "core/live/write_route.h"
 
 namespace danmu::replication {
 

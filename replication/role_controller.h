@@ -27,10 +27,10 @@
 #include <string>
 #include <thread>
 
-#include "core/config.h"
-#include "core/periodic_task.h"
-#include "core/redis_client.h"
-#include "core/status.h"
+#include "core/base/config.h"
+#include "core/base/periodic_task.h"
+#include "core/store/redis_client.h"
+#include "core/base/status.h"
 #include "replication/room_state.h"
 
 namespace danmu::replication {

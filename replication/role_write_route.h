@@ -8,7 +8,7 @@
 // fenced after a promotion), so a secondary can never write into a Kafka that
 // is no longer the active one; and forwarding targets are a list, so losing
 // one primary frontend does not stop the secondary's writes.
-#include "core/write_route.h"
+#include "core/live/write_route.h"
 #include "replication/room_state.h"
 
 namespace danmu::replication {

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/log.h"
-#include "core/metrics.h"
+#include "core/base/log.h"
+#include "core/base/metrics.h"
 
 namespace danmu::replication {
 

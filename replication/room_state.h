@@ -35,8 +35,8 @@
 #include <mutex>
 #include <string>
 
-#include "core/clock.h"
-#include "core/config.h"
+#include "core/base/clock.h"
+#include "core/base/config.h"
 
 namespace danmu::core { class Metrics; }
 

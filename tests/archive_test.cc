@@ -29,18 +29,18 @@
 #include <thread>
 #include <tuple>
 
-#include "core/archiver.h"
-#include "core/clock.h"
-#include "core/config.h"
-#include "core/live_keys.h"
-#include "core/kafka_producer.h"
-#include "core/live_writer.h"
-#include "core/message.h"
-#include "core/metrics.h"
-#include "core/mysql_client.h"
-#include "core/redis_client.h"
-#include "core/replay_store.h"
-#include "core/replay_window.h"
+#include "core/archive/archiver.h"
+#include "core/base/clock.h"
+#include "core/base/config.h"
+#include "core/model/live_keys.h"
+#include "core/store/kafka_producer.h"
+#include "core/live/live_writer.h"
+#include "core/model/message.h"
+#include "core/base/metrics.h"
+#include "core/store/mysql_client.h"
+#include "core/store/redis_client.h"
+#include "core/archive/replay_store.h"
+#include "core/model/replay_window.h"
 #include "tests/stack_env.h"
 
 namespace danmu {

@@ -12,10 +12,10 @@
 #include <set>
 #include <thread>
 
-#include "core/http_client.h"
-#include "core/live_keys.h"
-#include "core/message.h"
-#include "core/redis_client.h"
+#include "core/http/http_client.h"
+#include "core/model/live_keys.h"
+#include "core/model/message.h"
+#include "core/store/redis_client.h"
 #include "tests/stack_env.h"
 
 namespace danmu {

@@ -12,12 +12,12 @@
 #include <fstream>
 #include <set>
 
-#include "core/live_keys.h"
-#include "core/live_writer.h"
-#include "core/message.h"
-#include "core/redis_client.h"
-#include "replication/admin_client.h"
-#include "replication/drill.h"
+#include "core/model/live_keys.h"
+#include "core/live/live_writer.h"
+#include "core/model/message.h"
+#include "core/store/redis_client.h"
+#include "replication/ops/admin_client.h"
+#include "replication/ops/drill.h"
 #include "tests/stack_env.h"
 
 namespace danmu {

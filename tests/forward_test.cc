@@ -6,10 +6,10 @@
 
 #include <atomic>
 
-#include "core/config.h"
-#include "core/http_server.h"
-#include "core/message.h"
-#include "core/write_route.h"
+#include "core/base/config.h"
+#include "core/http/http_server.h"
+#include "core/model/message.h"
+#include "core/live/write_route.h"
 
 namespace danmu {
 namespace {

@@ -18,8 +18,8 @@
 #include <sstream>
 #include <thread>
 
-#include "core/live_keys.h"
-#include "core/redis_client.h"
+#include "core/model/live_keys.h"
+#include "core/store/redis_client.h"
 #include "tests/stack_env.h"
 
 namespace danmu {

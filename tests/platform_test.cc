@@ -7,11 +7,11 @@
 
 #include <set>
 
-#include "core/config.h"
-#include "core/kafka_consumer.h"
-#include "core/kafka_producer.h"
-#include "core/mysql_client.h"
-#include "core/redis_client.h"
+#include "core/base/config.h"
+#include "core/store/kafka_consumer.h"
+#include "core/store/kafka_producer.h"
+#include "core/store/mysql_client.h"
+#include "core/store/redis_client.h"
 #include "tests/stack_env.h"
 
 namespace danmu {

@@ -5,7 +5,7 @@
 
 #include <signal.h>
 
-#include "core/http_client.h"
+#include "core/http/http_client.h"
 #include "tests/stack_env.h"
 
 namespace danmu {

@@ -23,10 +23,10 @@
 #include <map>
 #include <set>
 
-#include "core/live_keys.h"
-#include "core/message.h"
-#include "core/redis_client.h"
-#include "replication/admin_client.h"
+#include "core/model/live_keys.h"
+#include "core/model/message.h"
+#include "core/store/redis_client.h"
+#include "replication/ops/admin_client.h"
 #include "replication/reconciler.h"
 #include "tests/stack_env.h"
 

@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "core/config.h"
+#include "core/base/config.h"
 
 namespace danmu::testing {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "core/http_client.h"
+#include "core/http/http_client.h"
 
 namespace danmu::testing {
 

@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "core/archiver.h"
-#include "core/clock.h"
-#include "core/config.h"
-#include "core/live_writer.h"
-#include "core/message.h"
-#include "core/mysql_client.h"
-#include "core/redis_client.h"
+#include "core/archive/archiver.h"
+#include "core/base/clock.h"
+#include "core/base/config.h"
+#include "core/live/live_writer.h"
+#include "core/model/message.h"
+#include "core/store/mysql_client.h"
+#include "core/store/redis_client.h"
 
 namespace danmu::bench {
 namespace {

@@ -44,8 +44,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/config.h"
-#include "core/kafka_producer.h"
+#include "core/base/config.h"
+#include "core/store/kafka_producer.h"
 
 namespace danmu::bench {
 int ArchiveBench(const std::map<std::string, std::string>& flags);

@@ -34,13 +34,13 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 
-#include "core/config.h"
-#include "core/http_client.h"
-#include "core/json_text.h"
-#include "replication/admin_client.h"
-#include "replication/drill.h"
+#include "core/base/config.h"
+#include "core/http/http_client.h"
+#include "core/base/json_text.h"
+#include "replication/ops/admin_client.h"
+#include "replication/ops/drill.h"
 #include "replication/reconciler.h"
-#include "replication/switchover.h"
+#include "replication/ops/switchover.h"
 
 namespace {
 

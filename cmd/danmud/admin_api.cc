@@ -1,7 +1,7 @@
 // Admin routes of danmud: translate HTTP to calls on the room's components.
 #include "cmd/danmud/parts.h"
-#include "core/json_text.h"
-#include "core/validation.h"
+#include "core/base/json_text.h"
+#include "core/model/validation.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

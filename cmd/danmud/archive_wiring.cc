@@ -17,11 +17,11 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "core/archiver.h"
-#include "core/log.h"
-#include "core/replay_api.h"
-#include "core/replay_store.h"
-#include "core/validation.h"
+#include "core/archive/archiver.h"
+#include "core/base/log.h"
+#include "core/archive/replay_api.h"
+#include "core/archive/replay_store.h"
+#include "core/model/validation.h"
 
 namespace danmu::cmd {
 

@@ -1,7 +1,7 @@
 #include "cmd/danmud/daemon.h"
 
 #include "cmd/danmud/parts.h"
-#include "core/log.h"
+#include "core/base/log.h"
 #include "monitoring/process_metrics.h"
 
 namespace danmu::cmd {

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "core/config.h"
-#include "core/status.h"
+#include "core/base/config.h"
+#include "core/base/status.h"
 
 namespace danmu::cmd {
 

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "cmd/danmud/daemon.h"
-#include "core/config.h"
-#include "core/log.h"
+#include "core/base/config.h"
+#include "core/base/log.h"
 
 int main(int argc, char** argv) {
   std::string path;

@@ -1,0 +1,108 @@
+#pragma once
+// The public HTTP API of a room (DESIGN §4, §5):
+//   POST /v1/rooms/{room}/messages   write a comment, gift or join (202 after Kafka acked)
+//   GET  /v1/rooms/{room}/messages   poll: ?cursor=&limit=&uid=
+//   POST /v1/rooms/{room}/likes      like burst {"uid","count"} (202 after the aggregated record was acked)
+//   GET  /v1/rooms/{room}/users      recent viewers ?limit=
+//   POST /v1/rooms/{room}/start|end  stream lifecycle
+// and the admin ingest of writes forwarded by a secondary room.
+// Every error is {"error":{"code","message"}} with a 4xx/5xx status.
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "core/base/clock.h"
+#include "core/base/config.h"
+#include "core/degrade/degrade_view.h"
+#include "core/model/cursor.h"
+#include "core/http/http_types.h"
+#include "core/model/id_generator.h"
+#include "core/live/like_aggregator.h"
+#include "core/model/rate_limiter.h"
+
+namespace prometheus { class Counter; }
+
+namespace danmu::core {
+
+class Metrics;
+class RoomCache;
+class RedisClient;
+class WriteRoute;
+
+struct FrontendHooks {
+  // Degradation in effect for a live room; default: level 0.
+  std::function<DegradeView(const std::string& live_room)> degrade;
+  // Called after a stream's end was acknowledged (the archiver hooks here).
+  std::function<void(const std::string& live_room)> on_stream_end;
+  // False while this room refuses writes (switchover freeze): 503 + Retry-After.
+  std::function<bool()> accepting_writes;
+  // Serves GET /v1/replays/... (the replay archive); absent: 404.
+  std::function<HttpResponse(const HttpRequest&)> replay;
+};
+
+class Frontend {
+ public:
+  Frontend(const Config& config, WriteRoute* writes, RoomCache* cache, std::unique_ptr<RedisClient> users_redis,
+           CursorCodec cursors, std::string admin_token, const Clock& clock, Metrics* metrics, FrontendHooks hooks);
+  ~Frontend();
+
+  void Start();  // like and presence flushers
+  void Stop();
+
+  HttpResponse Handle(const HttpRequest& req);
+  // POST /v1/admin/ingest (already authenticated): a record stamped by a
+  // secondary room; written through this room's route.
+  HttpResponse HandleIngest(const HttpRequest& req);
+  static std::string RouteLabel(const HttpRequest& req);
+  // Writes (messages and like bursts) between acceptance and their answer.
+  // A switchover freezes writes, then waits for this to reach 0 so that every
+  // acknowledged write is in Kafka before the replica is declared caught up.
+  int64_t writes_in_flight() const { return in_flight_.load(); }
+
+ private:
+  HttpResponse PostMessage(const std::string& live_room, const HttpRequest& req);
+  HttpResponse Poll(const std::string& live_room, const HttpRequest& req);
+  HttpResponse PostLikes(const std::string& live_room, const HttpRequest& req);
+  HttpResponse Users(const std::string& live_room, const HttpRequest& req);
+  HttpResponse Lifecycle(const std::string& live_room, bool start, const HttpRequest& req);
+  HttpResponse Accept(const Message& m);
+  bool Authorized(const HttpRequest& req) const;
+  DegradeView Degrade(const std::string& live_room) const;
+  void FlushLoop();
+  void FlushLikes();
+  void FlushPresence();
+  void NotePresence(const std::string& live_room, const std::string& uid);
+
+  const Config& config_;
+  WriteRoute* writes_;
+  RoomCache* cache_;
+  std::mutex users_mu_;
+  std::unique_ptr<RedisClient> users_redis_;  // guarded by users_mu_
+  CursorCodec cursors_;
+  const std::string admin_token_;
+  const Clock& clock_;
+  Metrics* metrics_;
+  prometheus::Counter* polls_ = nullptr;  // cached series (hot path)
+  FrontendHooks hooks_;
+  IdGenerator ids_;
+  RateLimiter uid_limiter_;
+  RateLimiter ip_limiter_;
+  LikeAggregator likes_;
+  std::atomic<int64_t> in_flight_{0};
+
+  std::mutex presence_mu_;
+  std::map<std::string, std::set<std::string>> presence_;  // guarded by presence_mu_
+
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stop_ = true;  // guarded by loop_mu_
+  std::thread flusher_;
+};
+
+}  // namespace danmu::core

@@ -1,0 +1,191 @@
+#pragma once
+// The whole danmud configuration, one options struct per component, each
+// with defaults that work for the local stack (config/room-a.yaml documents
+// every key). LoadConfig validates everything up front: a bad config refuses
+// to start with a message naming the offending key.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace danmu::core {
+
+enum class Role { kPrimary, kSecondary };
+const char* RoleName(Role role);
+
+struct HttpOptions {
+  std::string bind = "127.0.0.1";
+  int public_port = 0;
+  int admin_port = 0;
+  // Poco serves one keep-alive connection per pool thread: size on purpose.
+  int threads = 128;
+  int max_queued = 512;
+  int keep_alive_timeout_ms = 5000;
+  int receive_timeout_ms = 3000;
+  int max_keep_alive_requests = 1000;
+  int64_t max_body_bytes = 16 * 1024;
+};
+
+struct AdminOptions {
+  std::string token_file;  // bearer token for admin actions; empty = admin actions refused
+};
+
+struct RedisOptions {
+  std::string address;     // host:port
+  std::string password;    // empty = no AUTH
+  int timeout_ms = 1000;
+};
+
+struct KafkaOptions {
+  std::string brokers;     // comma-separated host:port
+  std::string topic = "danmu.messages";
+  std::string consumer_group = "danmu-processor";
+  int produce_timeout_ms = 5000;
+};
+
+struct MysqlOptions {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user = "danmu";
+  std::string password_file;
+  std::string database = "danmu";
+};
+
+struct PeerOptions {
+  std::string room;        // the other datacenter's name
+  std::string public_url;  // its frontends (write forwarding target)
+  std::string admin_url;
+  std::string redis;       // its Redis (stale-read fallback, promotion)
+  std::string kafka;
+};
+
+struct LimitOptions {
+  int max_text_bytes = 300;
+  double uid_rate_per_sec = 5;
+  double uid_burst = 10;
+  double ip_rate_per_sec = 200;
+  double ip_burst = 400;
+  int max_like_burst = 100;
+};
+
+struct CacheOptions {
+  int refresh_ms = 200;        // one Redis round trip per hot live room per tick
+  int window = 1000;           // messages kept per (live room, type) in memory
+  int idle_evict_ms = 60000;   // a live room nobody polled for this long is dropped
+};
+
+struct PollOptions {
+  int next_poll_ms = 2000;
+  int max_limit = 200;         // most messages one poll returns
+  // Adaptive count: above big_room_online viewers a poll gets at most
+  // big_room_limit messages (the most recent), below it everything.
+  int big_room_online = 5000;
+  int big_room_limit = 30;
+  int online_window_ms = 30000;  // a viewer counts as online this long after a poll
+};
+
+struct ProcessorOptions {
+  int workers = 2;             // consumers in the group (partitions run in parallel)
+  int batch_max = 500;         // messages per poll batch
+  int batch_wait_ms = 20;
+  int live_cap = 5000;         // live set cap per (live room, type); oldest trimmed
+  // Messages not yet copied to MySQL by the archiver are kept beyond live_cap,
+  // up to this many per (live room, type), so that a long stream's archive
+  // holds every message; 0 = trim at live_cap regardless (no archiver).
+  int unarchived_cap = 50000;
+};
+
+struct LikeOptions {
+  int flush_ms = 150;
+};
+
+// The archiver and the replay read path (issue 4; core/archiver.h,
+// core/replay_store.h).
+struct ArchiveOptions {
+  int batch_size = 500;                   // messages per Redis read and per multi-row INSERT
+  int end_wait_ms = 10000;                // after an `end`, wait this long for meta state=ended
+  int64_t idle_end_ms = 7200000;          // a room with no stored message for this long is archived as ended; 0 = never
+  int scan_interval_ms = 30000;           // how often live Redis is scanned for ended, unarchived rooms
+  int checkpoint_interval_ms = 5000;      // how often rooms holding unarchived messages past the live cap are copied
+  int max_attempts = 3;                   // copy+verify rounds when messages keep arriving during an archive
+  int64_t live_ttl_after_archive_s = 3600;  // the live meta hash (state, last scores) is kept this long after archiving
+  int64_t replay_ttl_s = 3600;            // a loaded replay room stays in the replay Redis at most this long
+  int replay_max_rooms = 100;             // most rooms loaded in the replay Redis at once (oldest load evicted)
+  int replay_max_limit = 500;             // most messages one replay page returns
+  int replay_load_wait_ms = 10000;        // a replay request waits this long for a load before 503
+};
+
+struct CursorOptions {
+  std::string secret_file;     // shared by both rooms: cursors are valid in either
+};
+
+struct DegradeOptions {
+  // Level 2: rooms with at least thin_room_online viewers serve at most
+  // thin_limit comments per poll (gifts, own and priority messages extra).
+  int thin_limit = 20;
+  int thin_room_online = 1000;
+  // Level 3: next_poll_ms doubles on entry, then every backoff_step_ms, up to the cap.
+  int backoff_step_ms = 10000;
+  int backoff_max_ms = 16000;
+  int default_for_s = 3600;        // manual settings without an expiry expire after this
+  int watch_ms = 500;              // how often frontends re-read the danmu:degrade hash
+  // Automatic control (run by the active primary, published fleet-wide).
+  bool auto_enabled = false;
+  int eval_ms = 1000;
+  int dwell_ms = 10000;            // lower one step only after every signal stayed low this long
+  double lower_ratio = 0.5;        // "low" = below raise threshold x lower_ratio
+  std::vector<double> kafka_lag_seconds = {2, 5, 10};        // raise thresholds for levels 1, 2, 3
+  std::vector<double> redis_latency_ms = {50, 100, 200};
+  std::vector<double> replication_lag_seconds = {5, 10, 30};
+  std::vector<double> in_flight_requests = {200, 400, 800};
+};
+
+struct ProbeOptions {
+  int interval_ms = 5000;   // one probe round per interval
+  int timeout_ms = 5000;    // a probe comment not visible by then is a failure
+};
+
+struct HaOptions {
+  // Secondary frontends read from the primary room's Redis while the local
+  // replica lags more than fallback_lag_seconds or its link is down, and go
+  // back once the lag stayed under recover_lag_seconds for recover_dwell_ms.
+  bool stale_read_fallback = true;
+  double fallback_lag_seconds = 2.0;
+  double recover_lag_seconds = 0.5;
+  int recover_dwell_ms = 3000;
+  int peer_watch_ms = 1000;     // how often a room asks the other for its role and epoch
+};
+
+struct Config {
+  std::string room;            // this datacenter: A, B, ...
+  Role role = Role::kPrimary;  // initial role; promotion changes it at runtime
+  std::vector<std::string> components;
+  std::string run_dir = "run";
+  HttpOptions http;
+  AdminOptions admin;
+  RedisOptions redis;
+  RedisOptions replay_redis;
+  KafkaOptions kafka;
+  MysqlOptions mysql;
+  PeerOptions peer;
+  LimitOptions limits;
+  CacheOptions cache;
+  PollOptions poll;
+  ProcessorOptions processor;
+  LikeOptions likes;
+  CursorOptions cursor;
+  ArchiveOptions archive;
+  HaOptions ha;
+  DegradeOptions degrade;
+  ProbeOptions probe;
+
+  bool Runs(const std::string& component) const;
+};
+
+Result<Config> ParseConfig(const std::string& yaml_text);
+Result<Config> LoadConfig(const std::string& path);
+// Reads a small secret file (token, password), trimming whitespace.
+Result<std::string> ReadSecretFile(const std::string& path);
+
+}  // namespace danmu::core

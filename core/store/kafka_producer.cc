@@ -1,0 +1,107 @@
+#include "core/store/kafka_producer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "core/store/kafka_consumer.h"  // NewKafkaConf
+#include "core/base/metrics.h"
+
+namespace danmu::core {
+
+namespace {
+// Each in-flight record carries a promise as its opaque; the delivery report
+// callback (run by the poll thread) fulfils it.
+class DeliveryCb : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& msg) override {
+    auto* p = static_cast<std::promise<Status>*>(msg.msg_opaque());
+    if (!p) return;
+    if (msg.err() == RdKafka::ERR_NO_ERROR) p->set_value(Status::Ok());
+    else p->set_value(Status(Code::kUnavailable, "kafka: " + msg.errstr()));
+    delete p;
+  }
+};
+}  // namespace
+
+struct KafkaProducer::Impl {
+  KafkaOptions options;
+  DeliveryCb dr;
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::atomic<bool> stop{false};
+  std::thread poller;
+  prometheus::Counter* ok = nullptr;
+  prometheus::Counter* failed = nullptr;
+  prometheus::Histogram* duration = nullptr;
+};
+
+Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaOptions& options, Metrics* metrics) {
+  std::unique_ptr<KafkaProducer> p(new KafkaProducer());
+  p->impl_ = std::make_unique<Impl>();
+  auto& impl = *p->impl_;
+  impl.options = options;
+  auto conf = NewKafkaConf(options.brokers,
+                           {{"acks", "all"},
+                            {"enable.idempotence", "true"},
+                            {"linger.ms", "1"},
+                            {"message.timeout.ms", std::to_string(options.produce_timeout_ms)},
+                            {"socket.timeout.ms", std::to_string(std::max(1000, options.produce_timeout_ms))}},
+                           "kafka producer config");
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  if ((*conf)->set("dr_cb", &impl.dr, err) != RdKafka::Conf::CONF_OK) {
+    return Status(Code::kInvalidArgument, "kafka producer config dr_cb: " + err);
+  }
+  impl.producer.reset(RdKafka::Producer::create(conf->get(), err));
+  if (!impl.producer) return Status(Code::kUnavailable, "kafka producer: " + err);
+  if (metrics) {
+    impl.ok = &metrics->kafka_produce.Add({{"result", "ok"}});
+    impl.failed = &metrics->kafka_produce.Add({{"result", "error"}});
+    impl.duration = &metrics->kafka_produce_duration.Add({}, Metrics::LatencyBuckets());
+  }
+  Impl* raw = &impl;
+  impl.poller = std::thread([raw] {
+    while (!raw->stop.load()) raw->producer->poll(50);
+  });
+  return p;
+}
+
+KafkaProducer::~KafkaProducer() {
+  if (!impl_) return;
+  impl_->producer->flush(impl_->options.produce_timeout_ms);
+  impl_->stop = true;
+  if (impl_->poller.joinable()) impl_->poller.join();
+  impl_->producer->poll(0);
+}
+
+const std::string& KafkaProducer::brokers() const { return impl_->options.brokers; }
+
+Status KafkaProducer::Produce(std::string_view key, std::string_view value) {
+  auto start = std::chrono::steady_clock::now();
+  auto* promise = new std::promise<Status>();
+  auto future = promise->get_future();
+  RdKafka::ErrorCode rc = impl_->producer->produce(
+      impl_->options.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, promise);
+  Status result;
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    delete promise;
+    result = Status(Code::kUnavailable, "kafka produce: " + RdKafka::err2str(rc));
+  } else if (future.wait_for(std::chrono::milliseconds(impl_->options.produce_timeout_ms + 2000)) !=
+             std::future_status::ready) {
+    // message.timeout.ms bounds delivery; this only guards a stuck poller.
+    result = Status(Code::kUnavailable, "kafka delivery report timed out");
+  } else {
+    result = future.get();
+  }
+  if (impl_->ok) {
+    (result.ok() ? impl_->ok : impl_->failed)->Increment();
+    impl_->duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return result;
+}
+
+}  // namespace danmu::core

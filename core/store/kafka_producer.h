@@ -1,0 +1,32 @@
+#pragma once
+// Produces records to Kafka with acks=all and the idempotent producer, and
+// tells the caller only when the broker acknowledged (or definitely failed).
+// A 2xx to a client is sent only after Produce() returned Ok. Thread-safe.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/base/config.h"
+#include "core/base/status.h"
+
+namespace danmu::core {
+
+class Metrics;
+
+class KafkaProducer {
+ public:
+  static Result<std::unique_ptr<KafkaProducer>> Create(const KafkaOptions& options, Metrics* metrics);
+  ~KafkaProducer();
+
+  // Blocks until the delivery report (at most produce_timeout_ms + a margin).
+  // kUnavailable when the broker did not acknowledge: the client must retry.
+  Status Produce(std::string_view key, std::string_view value);
+  const std::string& brokers() const;
+
+ private:
+  KafkaProducer() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace danmu::core

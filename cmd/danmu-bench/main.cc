@@ -11,6 +11,15 @@
 //       acknowledged writes per second through one frontend (keep-alive).
 //   danmu-bench produce --brokers B --topic T [--seconds N] [--clients N]
 //       the baseline for writes: acks=all produces straight to Kafka.
+//   danmu-bench produce --brokers B --topic T --in-flight N [--seconds N]
+//       the raw acks=all produce ceiling with N records in flight (one client).
+//   danmu-bench gen --url URL [--peer danmu|nchan] [--procs N] [--sources 127.0.0.1-20] ...
+//       the open-loop load generator (bench/loadgen/load.h): fixed-rate GETs
+//       (--rate --conns --path --header), polling viewers (--viewers), WebSocket
+//       viewers (--ws), writers (--writers --write-rate), likers (--likers
+//       --like-rate --like-count) over a room mix (--big-share --small-rooms);
+//       prints one JSON report (latency percentiles from the due time,
+//       post->visible, bytes per message, exactness).
 //   danmu-bench archive --redis ADDR --mysql-dsn DSN --password-file F [--rows N] [--batch N]
 //       archive rows/s vs the same rows inserted straight into MySQL
 //       (archive_bench.cc).
@@ -49,6 +58,8 @@
 
 namespace danmu::bench {
 int ArchiveBench(const std::map<std::string, std::string>& flags);
+int Gen(const std::map<std::string, std::string>& flags);
+int ProduceCeiling(const std::map<std::string, std::string>& flags);
 }  // namespace danmu::bench
 
 namespace {
@@ -292,7 +303,7 @@ int Produce(const std::map<std::string, std::string>& f) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::puts("usage: danmu-bench load|baseline-server|writes|produce|archive --flag value ...");
+    std::puts("usage: danmu-bench gen|load|baseline-server|writes|produce|archive --flag value ...");
     return 2;
   }
   std::string mode = argv[1];
@@ -301,7 +312,8 @@ int main(int argc, char** argv) {
     if (mode == "load") return Load(f);
     if (mode == "baseline-server") return BaselineServer(f);
     if (mode == "writes") return Writes(f);
-    if (mode == "produce") return Produce(f);
+    if (mode == "produce") return f.count("in-flight") ? danmu::bench::ProduceCeiling(f) : Produce(f);
+    if (mode == "gen") return danmu::bench::Gen(f);
     if (mode == "archive") return danmu::bench::ArchiveBench(f);
   } catch (const std::out_of_range&) {
     std::fprintf(stderr, "danmu-bench %s: a required flag is missing\n", mode.c_str());

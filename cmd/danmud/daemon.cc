@@ -1,5 +1,8 @@
 #include "cmd/danmud/daemon.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "cmd/danmud/parts.h"
 #include "core/base/log.h"
 #include "monitoring/process_metrics.h"
@@ -75,6 +78,16 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     p.cache = std::make_unique<core::RoomCache>(
         c.cache, c.poll, std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
         std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()), *p.clock, p.metrics.get());
+    // Benchmarks only: DANMU_BENCH_NAIVE_READS=N makes this frontend read
+    // every poll's messages from Redis on N connections (bench/run's "naive
+    // design" baseline; RoomCache::EnableNaiveReads). Never set in production.
+    if (const char* naive = std::getenv("DANMU_BENCH_NAIVE_READS"); naive && std::atoi(naive) > 0) {
+      const int n = std::min(std::atoi(naive), 256);
+      std::vector<std::unique_ptr<core::RedisClient>> pool;
+      for (int i = 0; i < n; ++i) pool.push_back(std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()));
+      p.cache->EnableNaiveReads(std::move(pool));
+      core::LogWarn("bench_naive_reads", {{"connections", std::to_string(n)}, {"reason", "DANMU_BENCH_NAIVE_READS"}});
+    }
     core::FrontendHooks hooks;
     replication::RoomState* state = p.state.get();
     hooks.accepting_writes = [state] { return state->accepting_writes(); };

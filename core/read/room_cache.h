@@ -84,6 +84,12 @@ class RoomCache {
   // Runs one refresh of every hot room now (tests, and the refresher thread).
   Status RefreshAll();
   size_t hot_rooms() const;
+  // Benchmarks only (DANMU_BENCH_NAIVE_READS, cmd/danmud): from now on every poll
+  // reads its messages from Redis, one pipelined ZRANGEBYSCORE per type after
+  // the cursor, on these connections (each used by one poll at a time);
+  // likes, online and state still come from the refreshed window. Call
+  // before serving.
+  void EnableNaiveReads(std::vector<std::unique_ptr<RedisClient>> pool);
   // Points both connections at another Redis (stale-read fallback, promotion).
   void SetReadAddress(const std::string& address);
   std::string read_address() const;
@@ -162,6 +168,9 @@ class RoomCache {
   void AppendRefreshCommands(const std::string& live_room, Room& room, std::vector<RedisArgs>* cmds);
   void ApplyRefresh(Room& room, const std::vector<RedisReply>& replies, size_t offset);
   Result<std::vector<Entry>> ReadAfter(const std::string& live_room, int type_index, int64_t after, int limit);
+  // The naive design: every type's messages after the cursor (or the newest
+  // `limit` without one) read from Redis in one round trip.
+  Status NaiveRead(const PollRequest& req, std::vector<Entry> (&fetched)[kStoredTypeCount]);
   void Loop();
 
   const CacheOptions options_;
@@ -174,6 +183,10 @@ class RoomCache {
   std::mutex miss_mu_;
   std::unique_ptr<RedisClient> miss_redis_;     // guarded by miss_mu_
   std::mutex refresh_mu_;                       // serialises RefreshAll
+  std::mutex naive_mu_;
+  std::condition_variable naive_cv_;
+  std::vector<std::unique_ptr<RedisClient>> naive_free_;  // guarded by naive_mu_
+  bool naive_ = false;                                    // set before serving
 
   mutable std::shared_mutex rooms_mu_;
   std::map<std::string, std::shared_ptr<Room>> rooms_;  // guarded by rooms_mu_

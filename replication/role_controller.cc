@@ -7,6 +7,7 @@
 #include "core/model/live_keys.h"
 #include "core/base/log.h"
 #include "core/live/write_route.h"
+#include "replication/primary_lease.h"
 
 namespace danmu::replication {
 
@@ -58,13 +59,22 @@ Status RoleController::ReplicaOf(const std::string& address) {
 }
 
 core::Result<int64_t> RoleController::Promote(const std::string& reason, bool force) {
+  PromoteRequest request;
+  request.force = force;
+  return Promote(reason, request);
+}
+
+core::Result<int64_t> RoleController::Promote(const std::string& reason, const PromoteRequest& request) {
+  const bool force = request.force || request.steal || request.automatic;
   std::lock_guard lock(mu_);
   if (state_->active_primary()) return state_->epoch();  // idempotent
   int64_t peer_epoch = peer_epoch_seen_.load();
+  bool peer_frozen = false;
   if (!config_.peer.admin_url.empty()) {
     auto peer = FetchPeerView(core::SplitList(config_.peer.admin_url).front());
     if (peer.ok()) {
       peer_epoch = std::max(peer_epoch, peer->epoch);
+      peer_frozen = peer->role == core::Role::kPrimary && peer->frozen;
       if (peer->role == core::Role::kPrimary && !peer->frozen && peer->confirmed && !force) {
         return Status(Code::kFencedEpoch,
                       "the peer room is an active primary (epoch " + std::to_string(peer->epoch) +
@@ -75,21 +85,51 @@ core::Result<int64_t> RoleController::Promote(const std::string& reason, bool fo
                                             "): promote with force for an unplanned failover");
     }
   }
-  if (Status s = ReplicaOf(""); !s.ok()) return s;
+  // The store's epoch is readable on a replica too: the new epoch is known
+  // before anything changes, so the leader key is taken with it first.
   auto stored = redis_->Command({"GET", core::keys::kEpoch});
   if (!stored.ok()) return stored.status();
   if (stored->is_error()) return Status(Code::kUnavailable, "GET epoch: " + stored->str);
   int64_t store_epoch = stored->AsInt(0);
   int64_t next = std::max({state_->epoch(), store_epoch, peer_epoch}) + 1;
+  std::string how = request.automatic ? " (automatic failover)" : request.steal ? " (forced, lease stolen)" : force ? " (forced)" : "";
+  if (lease_) {
+    const AcquireMode mode = request.automatic ? AcquireMode::kAuto
+                             : request.steal   ? AcquireMode::kSteal
+                             : force           ? AcquireMode::kForce
+                                               : AcquireMode::kPlanned;
+    auto taken = lease_->Acquire(next, mode, peer_frozen);
+    if (!taken.ok()) return taken.status();
+    if (!taken->previous_holder.empty()) {
+      how += " lease from room " + taken->previous_holder + " epoch " + std::to_string(taken->previous_epoch) +
+             (taken->waited_ms > 0 ? ", waited " + std::to_string(taken->waited_ms) + " ms for its expiry" : "");
+    }
+  }
+  auto undo = [&](Status s) {
+    if (lease_) lease_->Release("promotion failed: " + s.message());
+    return s;
+  };
+  if (Status s = ReplicaOf(""); !s.ok()) return undo(s);
   auto set = redis_->Command({"SET", core::keys::kEpoch, std::to_string(next)});
-  if (!set.ok()) return set.status();
-  if (set->is_error()) return Status(Code::kUnavailable, "SET epoch: " + set->str);
-  state_->BecomePrimary(next, reason + (force ? " (forced)" : ""));
+  if (!set.ok()) return undo(set.status());
+  if (set->is_error()) return undo(Status(Code::kUnavailable, "SET epoch: " + set->str));
+  state_->BecomePrimary(next, reason + how);
   return next;
+}
+
+void RoleController::OnLeaseLost(int64_t epoch, const std::string& holder, const std::string& why) {
+  if (!state_->is_primary()) return;
+  core::LogWarn("superseded_by_lease", {{"epoch", std::to_string(state_->epoch())}, {"holder", holder},
+                                        {"holder_epoch", std::to_string(epoch)}, {"reason", why}});
+  // A frozen primary is in a planned switchover: drained, nothing stranded.
+  const bool frozen = state_->frozen();
+  (void)Demote(epoch, "lost the primary lease: " + why);
+  if (!frozen && on_self_demotion_) on_self_demotion_("lost the primary lease to room " + holder + " (epoch " + std::to_string(epoch) + ")");
 }
 
 Status RoleController::Demote(int64_t epoch, const std::string& reason) {
   std::lock_guard lock(mu_);
+  if (lease_) lease_->Release(reason);  // acknowledgements stop before the role changes
   state_->BecomeSecondary(epoch, reason);
   return ReplicaOf(config_.peer.redis);
 }
@@ -98,8 +138,13 @@ void RoleController::OnFenced(const std::string& detail) {
   // The store holds a newer epoch: another room was promoted. Stop being a
   // primary now; the peer watch re-attaches the Redis once the peer answers.
   int64_t peer = peer_epoch_seen_.load();
-  std::lock_guard lock(mu_);
-  if (state_->is_primary()) state_->BecomeSecondary(std::max(peer, state_->epoch() + 1), "fenced: " + detail);
+  {
+    std::lock_guard lock(mu_);
+    if (!state_->is_primary()) return;
+    if (lease_) lease_->Release("fenced: " + detail);
+    state_->BecomeSecondary(std::max(peer, state_->epoch() + 1), "fenced: " + detail);
+  }
+  if (on_self_demotion_) on_self_demotion_("fenced by the store: " + detail);
 }
 
 void RoleController::WatchOnce() {
@@ -113,7 +158,9 @@ void RoleController::WatchOnce() {
     if (peer_primary && peer->epoch > state_->epoch()) {
       core::LogWarn("superseded_by_peer", {{"epoch", std::to_string(state_->epoch())},
                                            {"peer_epoch", std::to_string(peer->epoch)}});
+      const bool frozen = state_->frozen();
       (void)Demote(peer->epoch, "peer room holds a newer epoch");
+      if (!frozen && on_self_demotion_) on_self_demotion_("found superseded: the peer room is primary at epoch " + std::to_string(peer->epoch));
       return;
     }
     if (!state_->confirmed()) {

@@ -21,6 +21,7 @@
 // The store-level fence (the apply script refusing older epochs) backs all
 // of this up: even a processor that missed every signal cannot write.
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,8 @@
 #include "replication/room_state.h"
 
 namespace danmu::replication {
+
+class PrimaryLease;
 
 struct PeerView {
   core::Role role = core::Role::kSecondary;
@@ -52,6 +55,21 @@ class RoleController {
   ~RoleController();
 
   core::Result<int64_t> Promote(const std::string& reason, bool force);
+  // Promotion through the primary lease (primary_lease.h): steal revokes a
+  // live holder's lease (and still waits out its TTL before acknowledging);
+  // automatic = the lease's automatic failover (takes only an absent key).
+  struct PromoteRequest {
+    bool force = false;
+    bool steal = false;
+    bool automatic = false;
+  };
+  core::Result<int64_t> Promote(const std::string& reason, const PromoteRequest& request);
+  // The lease that promotions take and demotions release (null: none).
+  void SetLease(PrimaryLease* lease) { lease_ = lease; }
+  // Called after this room demoted ITSELF (lease lost, superseded, fenced).
+  void OnSelfDemotion(std::function<void(const std::string& why)> callback) { on_self_demotion_ = std::move(callback); }
+  // The lease saw another room hold the key at `epoch`: demote to it.
+  void OnLeaseLost(int64_t epoch, const std::string& holder, const std::string& why);
   core::Status Demote(int64_t epoch, const std::string& reason);
   // The processor reported that the store refused our epoch.
   void OnFenced(const std::string& detail);
@@ -73,6 +91,8 @@ class RoleController {
   std::unique_ptr<core::RedisClient> redis_;  // guarded by mu_
   std::atomic<int64_t> peer_epoch_seen_{0};
   std::atomic<double> peer_lag_seconds_{0};
+  PrimaryLease* lease_ = nullptr;
+  std::function<void(const std::string&)> on_self_demotion_;
   core::PeriodicTask loop_;
 };
 

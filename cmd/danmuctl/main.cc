@@ -3,7 +3,11 @@
 //   danmuctl [--env FILE] [--a-admin URL] [--b-admin URL] [--token-file FILE] COMMAND
 //   status [--json]                      both rooms: role, epoch, lag, backlog, read source
 //   freeze|unfreeze --room A|B           stop/resume accepting writes in a primary
-//   promote --room A|B [--force]         promote a room (force: unplanned failover)
+//   promote --room A|B [--force [--steal] [--no-catch-up]]
+//                                        promote a room through the primary lease (force:
+//                                        unplanned failover, waits for the old lease to
+//                                        expire and re-ingests from the old primary's Kafka;
+//                                        steal: revoke a live holder's lease, wait out its TTL)
 //   demote --room A|B --epoch N          make a room a replica of the other
 //   switchover                           planned switchover of the current primary
 //   drill --planned|--unplanned [--json FILE] [--acked-ids FILE] [--warmup-ms N] [--after-ms N]
@@ -56,7 +60,8 @@ struct Args {
   bool Has(const std::string& k) const { return flags.count(k) > 0; }
 };
 
-const std::vector<std::string> kSwitches = {"json-out", "force", "planned", "unplanned", "help", "reingest-unknown"};
+const std::vector<std::string> kSwitches = {"json-out", "force", "planned", "unplanned", "help", "reingest-unknown",
+                                            "steal", "no-catch-up"};
 
 Args Parse(int argc, char** argv) {
   Args a;
@@ -128,6 +133,20 @@ int PrintStatus(const Context& c, bool json) {
                 static_cast<long long>(s->offset_lag_bytes), static_cast<long long>(s->backlog),
                 s->kafka_lag_seconds, delay.c_str(), s->read_source.c_str(), static_cast<long long>(s->writes_in_flight),
                 s->degrade_level);
+    // The primary lease and the reconciliation prompt (DESIGN §8).
+    if (!s->lease_enabled) {
+      std::printf("        lease DISABLED (no etcd.endpoints: acknowledgements are not fenced)\n");
+    } else {
+      std::printf("        lease %s%s etcd %s renewed %lldms ago, valid %lldms more, acks refused %lld%s\n",
+                  s->lease_held ? "held" : "not held", s->lease_valid ? "" : (s->role == danmu::core::Role::kPrimary ? " NOT VALID: writes refused" : ""),
+                  s->etcd_reachable ? "ok" : "UNREACHABLE", static_cast<long long>(s->lease_renewal_age_ms),
+                  static_cast<long long>(s->lease_remaining_ms), static_cast<long long>(s->acks_refused),
+                  s->lease_holder.empty() ? "" : (" holder " + s->lease_holder).c_str());
+    }
+    if (s->reconcile_needed) {
+      std::printf("        RECONCILE NEEDED: danmuctl reconcile --room %s --from-kafka %s (%s)\n", s->reconcile_into.c_str(),
+                  s->reconcile_from.c_str(), s->reconcile_reason.c_str());
+    }
   }
   if (json) std::printf("%s}\n", out.c_str());
   return rc;
@@ -136,7 +155,8 @@ int PrintStatus(const Context& c, bool json) {
 int Action(const Context& c, const std::string& room, const std::string& action, const std::string& body) {
   if (room.empty()) return Fail(action + " needs --room A|B");
   AdminClient client(AdminOf(c, room), c.token);
-  auto s = client.Action(action, body);
+  // A forced promotion may wait for the old primary's lease to expire.
+  auto s = client.Action(action, body, action == "promote" ? 60000 : 10000);
   if (!s.ok()) return Fail(s.status().message());
   std::printf("%s\n", s->raw.c_str());
   return 0;
@@ -278,6 +298,12 @@ int Reconcile(const Context& c, const Args& args) {
   if (args.Has("json-out")) std::printf("%s\n", r->body.c_str());
   else std::fputs(rep->ToText().c_str(), stdout);
   if (args.Has("json") && args.Get("json") != "1") std::ofstream(args.Get("json")) << r->body << "\n";
+  if (rep->ExitCode() == 0 && !args.Has("live-room")) {
+    // Complete: the "reconciliation may be needed" prompt of both rooms is answered.
+    for (const std::string& url : {c.a_admin, c.b_admin}) {
+      (void)AdminClient(url, c.token).Action("reconcile/clear", "{\"reason\":" + danmu::core::JsonString("danmuctl reconcile from " + kafka) + "}");
+    }
+  }
   return rep->ExitCode();
 }
 // archive status|run LIVE_ROOM: the primary room's archiver (GET/POST
@@ -391,8 +417,11 @@ int main(int argc, char** argv) {
     return Action(c, args.Get("room"), cmd, "{\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl")) + "}");
   }
   if (cmd == "promote") {
+    const bool force = args.Has("force") || args.Has("steal");
     return Action(c, args.Get("room"), "promote",
-                  std::string("{\"force\":") + (args.Has("force") ? "true" : "false") +
+                  std::string("{\"force\":") + (force ? "true" : "false") +
+                      ",\"steal\":" + (args.Has("steal") ? "true" : "false") +
+                      ",\"catch_up\":" + (force && !args.Has("no-catch-up") ? "true" : "false") +
                       ",\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl promote")) + "}");
   }
   if (cmd == "demote") {

@@ -45,6 +45,8 @@ std::string StatusJson(Daemon::Parts& p) {
   b += ",\"backlog\":" + std::to_string(backlog.messages);
   b += ",\"backlog_sampled_at_ms\":" + std::to_string(backlog.sampled_at_ms) + "}";
   b += ",\"cache\":{\"hot_rooms\":" + std::to_string(p.cache ? p.cache->hot_rooms() : 0) + "}";
+  b += ",\"lease\":" + p.lease->StatusJson();
+  b += ",\"reconcile\":" + p.reconcile_prompt->StatusJson();
   b += "}";
   return b;
 }
@@ -76,6 +78,8 @@ struct ActionBody {
   std::string reason = "admin api";
   int64_t epoch = 0;
   bool force = false;
+  bool steal = false;     // promote: revoke a live holder's lease (waits out its TTL)
+  bool catch_up = false;  // promote: re-ingest from the old primary's Kafka (forced only)
 };
 
 core::Result<ActionBody> ParseAction(const HttpRequest& req) {
@@ -87,6 +91,8 @@ core::Result<ActionBody> ParseAction(const HttpRequest& req) {
     if (o->has("reason")) a.reason = o->getValue<std::string>("reason");
     if (o->has("epoch")) a.epoch = o->getValue<int64_t>("epoch");
     if (o->has("force")) a.force = o->getValue<bool>("force");
+    if (o->has("steal")) a.steal = o->getValue<bool>("steal");
+    if (o->has("catch_up")) a.catch_up = o->getValue<bool>("catch_up");
   } catch (const std::exception& e) {
     return core::Status(core::Code::kInvalidArgument, std::string("admin action body: ") + e.what());
   }
@@ -173,6 +179,30 @@ core::Result<ReconcileRequest> ParseReconcile(const HttpRequest& req, Daemon::Pa
 
 }  // namespace
 
+core::Result<int64_t> PromoteAndCatchUp(Daemon::Parts& p, const std::string& reason,
+                                        const replication::RoleController::PromoteRequest& request, bool catch_up) {
+  const bool was_primary = p.state->active_primary();
+  auto epoch = p.controller->Promote(reason, request);
+  if (!epoch.ok() || was_primary) return epoch;
+  p.reconcile_prompt->Clear("this room was promoted (epoch " + std::to_string(*epoch) + ")");
+  const bool forced = request.force || request.steal || request.automatic;
+  if (forced && !p.config.peer.kafka.empty()) {
+    if (catch_up) {
+      replication::ReconcileOptions o;
+      o.old_brokers = p.config.peer.kafka;
+      o.topic = p.config.kafka.topic;
+      o.live_cap = p.config.processor.live_cap;
+      o.since_ms = std::max<int64_t>(0, p.clock->NowMs() - p.config.ha.catch_up_lookback_ms);
+      o.deadline_ms = 15000;
+      p.reconcile_prompt->StartCatchUp(p.reconciler.get(), o, p.config.room);
+    } else {
+      p.reconcile_prompt->Raise(p.config.peer.kafka, p.config.room,
+                                "forced promotion without catch-up: the old primary's Kafka may hold acknowledged writes");
+    }
+  }
+  return epoch;
+}
+
 void RegisterAdminRoutes(Daemon::Parts& p) {
   Daemon::Parts* parts = &p;
   p.admin->Add("GET", "/healthz", false, [parts](const HttpRequest&) {
@@ -209,8 +239,18 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
     if (!a.ok()) return HttpResponse::Error(a.status());
     // A promotion records its time in the room state (the default start of
     // a reconciliation scan), persisted with the epoch.
-    auto epoch = parts->controller->Promote(a->reason, a->force);
-    if (!epoch.ok()) return HttpResponse::Error(epoch.status());
+    replication::RoleController::PromoteRequest request;
+    request.force = a->force;
+    request.steal = a->steal;
+    auto epoch = PromoteAndCatchUp(*parts, a->reason, request, a->catch_up);
+    if (!epoch.ok()) {
+      // A refusal by the lease (another room holds or renews the key) is a
+      // conflict the operator resolves; etcd down is a retryable 503.
+      if (epoch.status().code() == core::Code::kFencedEpoch) {
+        return HttpResponse::Error(409, "lease_held", epoch.status().message());
+      }
+      return HttpResponse::Error(epoch.status());
+    }
     return HttpResponse::Json(200, StatusJson(*parts));
   });
   p.admin->Add("POST", "/v1/admin/demote", true, [parts](const HttpRequest& req) {
@@ -330,7 +370,16 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
     }
     auto rep = parts->reconciler->Run(o);
     if (!rep.ok()) return HttpResponse::Error(rep.status());
+    if (rep->ExitCode() == 0 && o.live_room.empty()) parts->reconcile_prompt->Clear("reconciled from " + o.old_brokers);
     return HttpResponse::Json(200, rep->ToJson());
+  });
+  // Clears the "reconciliation may be needed" prompt (danmuctl reconcile
+  // calls it on both rooms after a complete run).
+  p.admin->Add("POST", "/v1/admin/reconcile/clear", true, [parts](const HttpRequest& req) {
+    auto a = ParseAction(req);
+    if (!a.ok()) return HttpResponse::Error(a.status());
+    parts->reconcile_prompt->Clear(a->reason);
+    return HttpResponse::Json(200, StatusJson(*parts));
   });
   p.admin->Add("POST", "/v1/admin/ingest", true, [parts](const HttpRequest& req) {
     if (!parts->frontend) return HttpResponse::Error(503, "unavailable", "this danmud runs no frontend");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <unistd.h>
 
 #include "cmd/danmud/parts.h"
 #include "core/base/log.h"
@@ -11,6 +12,15 @@ namespace danmu::cmd {
 
 using core::Code;
 using core::Status;
+
+namespace {
+// Identifies this danmud in the leader key: room, host, pid, start time.
+std::string DanmudId(const core::Config& c) {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  return c.room + "/" + host + "/" + std::to_string(::getpid()) + "/" + std::to_string(core::SystemClock::Instance().NowMs());
+}
+}  // namespace
 
 core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   std::unique_ptr<Daemon> d(new Daemon());
@@ -46,6 +56,32 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   p.state = std::make_unique<replication::RoomState>(c.room, state_file, role, epoch);
   p.state->AttachMetrics(p.metrics.get());
   p.controller = std::make_unique<replication::RoleController>(p.config, p.state.get());
+  {
+    // The primary lease: taken by promotions, renewed while primary, checked
+    // at every acknowledgement (replication/primary_lease.h).
+    std::unique_ptr<core::EtcdClient> etcd;
+    if (!c.etcd.endpoints.empty()) etcd = std::make_unique<core::EtcdClient>(core::SplitList(c.etcd.endpoints), c.etcd.timeout_ms);
+    replication::LeaseHooks lh;
+    replication::RoomState* state = p.state.get();
+    replication::RoleController* controller = p.controller.get();
+    Parts* parts = &p;
+    lh.wants_lease = [state] { return state->active_primary() && !state->frozen(); };
+    lh.is_primary = [state] { return state->is_primary(); };
+    lh.epoch = [state] { return state->epoch(); };
+    lh.repl_offset = [parts] { return parts->heartbeat ? parts->heartbeat->Latest().repl_offset : 0; };
+    lh.on_lost = [controller](int64_t epoch, const std::string& holder, const std::string& why) {
+      controller->OnLeaseLost(epoch, holder, why);
+    };
+    lh.on_auto_failover = [parts](const std::string& why) { PromoteAndCatchUp(*parts, why, {false, false, true}, true); };
+    p.lease = std::make_unique<replication::PrimaryLease>(p.config, std::move(etcd), DanmudId(c), replication::BootClock::Instance(),
+                                                          p.metrics.get(), std::move(lh));
+    p.controller->SetLease(p.lease.get());
+    p.reconcile_prompt = std::make_unique<replication::ReconcilePrompt>(c.room, *p.clock, p.metrics.get());
+    p.controller->OnSelfDemotion([parts](const std::string& why) {
+      parts->reconcile_prompt->Raise(parts->config.kafka.brokers, parts->config.peer.room,
+                                     "this room demoted itself (" + why + "): its Kafka may hold acknowledged writes never applied");
+    });
+  }
 
   auto producer = core::KafkaProducer::Create(c.kafka, p.metrics.get());
   if (!producer.ok()) return producer.status();
@@ -54,6 +90,14 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   p.forward_route = std::make_unique<core::ForwardWriteRoute>(core::SplitList(c.peer.admin_url), p.admin_token,
                                                               c.kafka.produce_timeout_ms + 2000, p.metrics.get());
   p.write_route = std::make_unique<replication::RoleWriteRoute>(p.state.get(), p.kafka_route.get(), p.forward_route.get());
+  {
+    replication::PrimaryLease* lease = p.lease.get();
+    p.write_route->SetMayAcknowledge([lease] {
+      if (lease->MayAcknowledge()) return true;
+      lease->NoteRefused();
+      return false;
+    });
+  }
 
   {
     // Degradation switches: every danmud watches them; the active primary
@@ -91,6 +135,9 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     core::FrontendHooks hooks;
     replication::RoomState* state = p.state.get();
     hooks.accepting_writes = [state] { return state->accepting_writes(); };
+    replication::PrimaryLease* lease = p.lease.get();
+    // A forwarded write was judged by the primary's lease; our own by ours.
+    hooks.may_acknowledge = [state, lease] { return !state->is_primary() || lease->MayAcknowledge(); };
     core::DegradeWatcher* degrade = p.degrade.get();
     hooks.degrade = [degrade](const std::string& live_room) { return degrade->View(live_room); };
     if (auto s = WireArchive(p, &hooks); !s.ok()) return s;
@@ -171,6 +218,10 @@ Status Daemon::Start() {
   // The role controller first: a room restarted as primary must be
   // unconfirmed before its processor or frontend can act as a primary.
   p.controller->Start(p.restarted_as_primary);
+  // The lease before the frontend: a primary takes (or re-takes) its key
+  // first; until then its writes are refused, not acknowledged unfenced.
+  p.lease->Tick();
+  p.lease->Start();
   p.degrade->Tick();  // serve with the switches in force from the first request
   p.degrade->Start();
   if (p.cache) p.cache->Start();
@@ -206,6 +257,8 @@ void Daemon::Stop() {
   StopArchive(p);
   step("controller");
   if (p.controller) p.controller->Stop();
+  step("lease");
+  if (p.lease) p.lease->Stop();
   step("heartbeat");
   if (p.heartbeat) p.heartbeat->Stop();
   step("degrade");

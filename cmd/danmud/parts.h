@@ -16,7 +16,9 @@
 #include "core/live/write_route.h"
 #include "monitoring/probe.h"
 #include "replication/heartbeat.h"
+#include "replication/primary_lease.h"
 #include "replication/read_fallback.h"
+#include "replication/reconcile_prompt.h"
 #include "replication/reconciler.h"
 #include "replication/role_controller.h"
 #include "replication/role_write_route.h"
@@ -41,6 +43,10 @@ struct Daemon::Parts {
   std::unique_ptr<core::Processor> processor;
   std::unique_ptr<replication::HeartbeatTracker> heartbeat;
   std::unique_ptr<replication::RoleController> controller;
+  // The primary lease in etcd (fences acknowledgements) and the
+  // reconciliation prompt / catch-up after role changes (issue 13).
+  std::unique_ptr<replication::PrimaryLease> lease;
+  std::unique_ptr<replication::ReconcilePrompt> reconcile_prompt;
   std::unique_ptr<replication::ReadFallbackPolicy> fallback;
   std::unique_ptr<core::DegradeWatcher> degrade;
   std::unique_ptr<monitoring::Probe> probe;
@@ -61,6 +67,11 @@ struct Daemon::Parts {
   // --- end archive and replay ---
 };
 
+// Promotes this room through the controller (and so the lease); with
+// catch_up, re-ingests in the background what the old primary's Kafka
+// acknowledged (replication/reconcile_prompt.h). admin_api.cc.
+core::Result<int64_t> PromoteAndCatchUp(Daemon::Parts& parts, const std::string& reason,
+                                        const replication::RoleController::PromoteRequest& request, bool catch_up);
 // Registers every admin route (admin_api.cc).
 void RegisterAdminRoutes(Daemon::Parts& parts);
 // Builds the archiver and replay store when configured and sets the

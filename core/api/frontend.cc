@@ -150,10 +150,19 @@ HttpResponse Frontend::Accept(const Message& m) {
     if (metrics_) metrics_->messages_rejected.Add({{"reason", "writes_frozen"}}).Increment();
     return HttpResponse::Error(Status(Code::kReadOnly, "writes are paused for a room switchover; retry"));
   }
-  Status s = writes_->Write(m);
+  return WriteAnswer(m, writes_->Write(m));
+}
+
+HttpResponse Frontend::WriteAnswer(const Message& m, const Status& s) {
   if (!s.ok()) {
     if (metrics_) metrics_->messages_rejected.Add({{"reason", "unavailable"}}).Increment();
     return HttpResponse::Error(s.code() == Code::kInvalidArgument ? s : Status(Code::kUnavailable, s.message()));
+  }
+  if (hooks_.may_acknowledge && !hooks_.may_acknowledge()) {
+    // In Kafka, but this room cannot prove it is still the primary: the
+    // client retries (a possible repeat, never a 202 from a stale primary).
+    if (metrics_) metrics_->messages_rejected.Add({{"reason", "lease_invalid"}}).Increment();
+    return HttpResponse::Error(Status(Code::kUnavailable, "this room's primary lease is not valid; retry"));
   }
   if (metrics_) metrics_->messages_accepted.Add({{"type", TypeName(m.type)}}).Increment();
   std::string body = "{\"id\":";
@@ -228,6 +237,9 @@ HttpResponse Frontend::PostLikes(const std::string& live_room, const HttpRequest
   auto batch = likes_.Add(live_room, parsed->count);
   Status s = batch->Wait(config_.kafka.produce_timeout_ms + config_.likes.flush_ms * 4 + 2000);
   if (!s.ok()) return HttpResponse::Error(Status(Code::kUnavailable, s.message()));
+  if (hooks_.may_acknowledge && !hooks_.may_acknowledge()) {
+    return HttpResponse::Error(Status(Code::kUnavailable, "this room's primary lease is not valid; retry"));
+  }
   return HttpResponse::Json(202, "{\"accepted\":" + std::to_string(parsed->count) + ",\"likes_paused\":false}");
 }
 

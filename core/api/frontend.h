@@ -42,6 +42,11 @@ struct FrontendHooks {
   std::function<void(const std::string& live_room)> on_stream_end;
   // False while this room refuses writes (switchover freeze): 503 + Retry-After.
   std::function<bool()> accepting_writes;
+  // The primary lease (replication/primary_lease.h): false when a write that
+  // Kafka acknowledged may not be acknowledged to the client NOW (this room
+  // may no longer be the primary): 503 + Retry-After instead of 202. Checked
+  // at the moment the answer is built, after the Kafka ack. Absent: true.
+  std::function<bool()> may_acknowledge;
   // Serves GET /v1/replays/... (the replay archive); absent: 404.
   std::function<HttpResponse(const HttpRequest&)> replay;
 };
@@ -72,6 +77,9 @@ class Frontend {
   HttpResponse Users(const std::string& live_room, const HttpRequest& req);
   HttpResponse Lifecycle(const std::string& live_room, bool start, const HttpRequest& req);
   HttpResponse Accept(const Message& m);
+  // The answer to a write once Kafka answered `produced` (ack or error): the
+  // one place that decides 202 vs 503, lease check included.
+  HttpResponse WriteAnswer(const Message& m, const Status& produced);
   bool Authorized(const HttpRequest& req) const;
   DegradeView Degrade(const std::string& live_room) const;
   void FlushLoop();

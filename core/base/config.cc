@@ -110,7 +110,7 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   Reader r(&error);
   Config c;
   r.OnlyKeys(root, "", {"room", "role", "components", "run_dir", "http", "admin", "redis", "replay_redis", "kafka",
-                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade", "probe"});
+                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade", "probe", "etcd"});
   r.Get(root, "", "room", &c.room, true);
   std::string role;
   r.Get(root, "", "role", &role, true);
@@ -268,14 +268,48 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
 
   const YAML::Node ha = root["ha"];
   r.OnlyKeys(ha, "ha", {"stale_read_fallback", "fallback_lag_seconds", "recover_lag_seconds", "recover_dwell_ms",
-                        "peer_watch_ms"});
+                        "peer_watch_ms", "lease_key", "lease_ttl_s", "lease_renew_ms", "lease_margin_ms",
+                        "auto_failover", "auto_failover_max_lag_bytes", "catch_up_lookback_ms"});
   r.Get(ha, "ha", "stale_read_fallback", &c.ha.stale_read_fallback);
+  r.Get(ha, "ha", "lease_key", &c.ha.lease_key);
+  r.Get(ha, "ha", "lease_ttl_s", &c.ha.lease_ttl_s);
+  r.Get(ha, "ha", "lease_renew_ms", &c.ha.lease_renew_ms);
+  r.Get(ha, "ha", "lease_margin_ms", &c.ha.lease_margin_ms);
+  r.Get(ha, "ha", "auto_failover", &c.ha.auto_failover);
+  r.Get(ha, "ha", "auto_failover_max_lag_bytes", &c.ha.auto_failover_max_lag_bytes);
+  r.Get(ha, "ha", "catch_up_lookback_ms", &c.ha.catch_up_lookback_ms);
+  if (!r.failed()) {
+    if (c.ha.lease_key.empty() || c.ha.lease_key[0] != '/') r.Fail("ha.lease_key", "must be an etcd key starting with '/'");
+    if (c.ha.lease_ttl_s < 2 || c.ha.lease_ttl_s > 60) r.Fail("ha.lease_ttl_s", "must be 2..60 (seconds)");
+    if (c.ha.lease_margin_ms < 100) r.Fail("ha.lease_margin_ms", "must be >= 100");
+    if (c.ha.lease_renew_ms < 100 || c.ha.lease_renew_ms * 2 + c.ha.lease_margin_ms > c.ha.lease_ttl_s * 1000) {
+      r.Fail("ha.lease_renew_ms", "must be >= 100 and leave room for two renewals and the margin inside the TTL "
+                                  "(2 x lease_renew_ms + lease_margin_ms <= lease_ttl_s x 1000)");
+    }
+    if (c.ha.auto_failover_max_lag_bytes < 0) r.Fail("ha.auto_failover_max_lag_bytes", "must be >= 0");
+    if (c.ha.catch_up_lookback_ms <= 0) r.Fail("ha.catch_up_lookback_ms", "must be > 0");
+  }
   r.Get(ha, "ha", "fallback_lag_seconds", &c.ha.fallback_lag_seconds);
   r.Get(ha, "ha", "recover_lag_seconds", &c.ha.recover_lag_seconds);
   r.Get(ha, "ha", "recover_dwell_ms", &c.ha.recover_dwell_ms);
   r.Get(ha, "ha", "peer_watch_ms", &c.ha.peer_watch_ms);
   if (!r.failed() && c.ha.recover_lag_seconds > c.ha.fallback_lag_seconds) {
     r.Fail("ha.recover_lag_seconds", "must not exceed ha.fallback_lag_seconds (hysteresis)");
+  }
+
+  const YAML::Node etcd = root["etcd"];
+  r.OnlyKeys(etcd, "etcd", {"endpoints", "timeout_ms"});
+  r.Get(etcd, "etcd", "endpoints", &c.etcd.endpoints);
+  r.Get(etcd, "etcd", "timeout_ms", &c.etcd.timeout_ms);
+  if (!r.failed()) {
+    CheckPositive(r, "etcd.timeout_ms", c.etcd.timeout_ms);
+    std::stringstream list(c.etcd.endpoints);
+    for (std::string e; std::getline(list, e, ',');) {
+      if (e.rfind("http://", 0) != 0 || !ValidAddress(e.substr(7))) {
+        r.Fail("etcd.endpoints", "entry '" + e + "' is not http://host:port");
+        break;
+      }
+    }
   }
 
   const YAML::Node probe = root["probe"];

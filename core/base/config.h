@@ -155,6 +155,23 @@ struct HaOptions {
   double recover_lag_seconds = 0.5;
   int recover_dwell_ms = 3000;
   int peer_watch_ms = 1000;     // how often a room asks the other for its role and epoch
+  // The primary lease (DESIGN §8, replication/primary_lease.h): the leader
+  // key in etcd under a lease of lease_ttl_s, renewed every lease_renew_ms; a
+  // write is acknowledged only while now - last renewal < TTL - margin.
+  std::string lease_key = "/danmu/leader";
+  int lease_ttl_s = 5;
+  int lease_renew_ms = 1000;
+  int lease_margin_ms = 500;
+  bool auto_failover = false;              // a secondary takes the expired key and promotes itself
+  int64_t auto_failover_max_lag_bytes = 1048576;  // ...only if its replica trails the last holder by at most this
+  int64_t catch_up_lookback_ms = 60000;   // forced promotion: old primary's Kafka scanned from this long before
+};
+
+// etcd v3 cluster (JSON gateway), spoken to by core/store/etcd_client.h.
+// Empty endpoints = no lease (acknowledgements are not fenced: a warning).
+struct EtcdOptions {
+  std::string endpoints;       // comma-separated http://host:port of every member
+  int timeout_ms = 1000;       // per request and member
 };
 
 struct Config {
@@ -177,6 +194,7 @@ struct Config {
   CursorOptions cursor;
   ArchiveOptions archive;
   HaOptions ha;
+  EtcdOptions etcd;
   DegradeOptions degrade;
   ProbeOptions probe;
 

@@ -21,6 +21,9 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c->http.threads, 128);
   EXPECT_EQ(c->kafka.topic, "danmu.messages");
   EXPECT_TRUE(c->Runs("frontend"));
+  EXPECT_EQ(c->ha.lease_ttl_s, 5);
+  EXPECT_FALSE(c->ha.auto_failover);
+  EXPECT_TRUE(c->etcd.endpoints.empty());
 }
 
 // Each bad config must be refused with a message naming the key.
@@ -42,6 +45,14 @@ TEST(ConfigTest, BadConfigsNameTheKey) {
       {base + "limits: {max_text_bytes: 0}\n", "limits.max_text_bytes"},
       {"room: A\nrole: secondary\nhttp: {public_port: 1, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "peer.public_url"},
       {"room: 'A B'\nrole: primary\nhttp: {public_port: 1, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "room"},
+      {base + "ha: {lease_ttl_s: 1}\n", "ha.lease_ttl_s"},
+      {base + "ha: {lease_ttl_s: 3, lease_renew_ms: 1500}\n", "ha.lease_renew_ms"},
+      {base + "ha: {lease_margin_ms: 10}\n", "ha.lease_margin_ms"},
+      {base + "ha: {lease_key: danmu}\n", "ha.lease_key"},
+      {base + "ha: {auto_failover: maybe}\n", "ha.auto_failover"},
+      {base + "etcd: {endpoints: '127.0.0.1:2379'}\n", "etcd.endpoints"},
+      {base + "etcd: {endpoints: 'http://a:1,http://b'}\n", "etcd.endpoints"},
+      {base + "etcd: {timeout_ms: 0}\n", "etcd.timeout_ms"},
       {"room: A\nrole: primary\nhttp: {public_port: 70000, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "http.public_port"},
   };
   for (const auto& c : cases) {

@@ -80,6 +80,12 @@ void Processor::Worker(int index) {
   };
 
   while (!stop_) {
+    if (fenced_ && hooks_.active && hooks_.active() && hooks_.epoch() > fenced_epoch_.load()) {
+      // Promoted since the fence: the new epoch is the store's newest.
+      fenced_ = false;
+      LogWarn("processor_unfenced", {{"worker", std::to_string(index)}, {"fenced_epoch", std::to_string(fenced_epoch_.load())},
+                                     {"epoch", std::to_string(hooks_.epoch())}, {"reason", "room promoted since the fence"}});
+    }
     if (fenced_ || !hooks_.active || !hooks_.active()) {
       if (consumer) {
         consumer->Close();
@@ -202,6 +208,7 @@ void Processor::Worker(int index) {
         }
       }
       if (failure.code() == Code::kFencedEpoch) {
+        fenced_epoch_ = std::max(fenced_epoch_.load(), epoch);
         fenced_ = true;
         LogError("processor_fenced", {{"epoch", std::to_string(epoch)}, {"error", failure.message()}});
         if (hooks_.on_fenced) hooks_.on_fenced(failure);

@@ -40,6 +40,8 @@ class Processor {
   ~Processor();
   void Start();
   void Stop();
+  // The store refused this room's epoch; cleared once the room is active
+  // again with a newer epoch (promoted since).
   bool fenced() const { return fenced_.load(); }
   // Messages applied since start (added, not duplicates).
   int64_t applied() const { return applied_.load(); }
@@ -71,6 +73,9 @@ class Processor {
   Metrics* metrics_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> fenced_{false};
+  // The epoch the store refused; a room active again with a newer epoch (it
+  // was promoted since) clears fenced_ (else it would never apply again).
+  std::atomic<int64_t> fenced_epoch_{0};
   std::atomic<bool> paused_{false};
   std::atomic<int64_t> applied_{0};
   std::atomic<int> active_workers_{0};

@@ -34,6 +34,26 @@ core::Result<RoomStatus> ParseRoomStatus(const std::string& json) {
     if (p->has("lag_seconds")) s.kafka_lag_seconds = p->getValue<double>("lag_seconds");
     if (p->has("delay_seconds")) s.processor_delay_seconds = p->getValue<double>("delay_seconds");
     s.backlog_sampled_at_ms = p->getValue<int64_t>("backlog_sampled_at_ms");
+    if (o->has("lease")) {
+      auto l = o->getObject("lease");
+      s.lease_enabled = l->getValue<bool>("enabled");
+      s.lease_held = l->getValue<bool>("held");
+      s.lease_valid = l->getValue<bool>("valid");
+      s.etcd_reachable = l->getValue<bool>("etcd_reachable");
+      s.lease_remaining_ms = l->getValue<int64_t>("remaining_ms");
+      s.lease_renewal_age_ms = l->getValue<int64_t>("renewal_age_ms");
+      s.acks_refused = l->getValue<int64_t>("acks_refused");
+      s.auto_failover = l->getValue<bool>("auto_failover");
+      if (l->has("holder") && !l->isNull("holder")) s.lease_holder = l->getObject("holder")->getValue<std::string>("room");
+    }
+    if (o->has("reconcile")) {
+      auto r2 = o->getObject("reconcile");
+      s.reconcile_needed = r2->getValue<bool>("needed");
+      s.reconcile_from = r2->getValue<std::string>("from_kafka");
+      s.reconcile_into = r2->getValue<std::string>("into");
+      s.reconcile_reason = r2->getValue<std::string>("reason");
+      s.catch_up_state = r2->getObject("catch_up")->getValue<std::string>("state");
+    }
     return s;
   } catch (const std::exception& e) {
     return core::Status(core::Code::kInternal, std::string("unreadable room status: ") + e.what());

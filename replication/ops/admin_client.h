@@ -29,6 +29,14 @@ struct RoomStatus {
   int64_t backlog_sampled_at_ms = -1;
   int64_t now_ms = 0;
   std::string read_source;
+  // The primary lease (absent from an older danmud: enabled = false).
+  bool auto_failover = false;
+  bool lease_enabled = false, lease_held = false, lease_valid = false, etcd_reachable = true;
+  int64_t lease_remaining_ms = 0, lease_renewal_age_ms = -1, acks_refused = 0;
+  std::string lease_holder;       // room of the leader key's holder as last seen
+  // "Reconciliation may be needed" (replication/reconcile_prompt.h).
+  bool reconcile_needed = false;
+  std::string reconcile_from, reconcile_into, reconcile_reason, catch_up_state;
   std::string raw;  // the JSON as served
 
   bool active_primary() const { return role == core::Role::kPrimary && confirmed; }

@@ -72,7 +72,7 @@ std::string DrillReport::ToJson() const {
   std::ostringstream o;
   o << "{\"mode\":" << core::JsonString(mode) << ",\"ok\":" << (ok ? "true" : "false")
     << ",\"error\":" << core::JsonString(error) << ",\"old_primary\":" << core::JsonString(old_primary)
-    << ",\"new_primary\":" << core::JsonString(new_primary) << ",\"old_epoch\":" << old_epoch
+    << ",\"new_primary\":" << core::JsonString(new_primary) << ",\"promoted_by\":" << core::JsonString(promoted_by) << ",\"old_epoch\":" << old_epoch
     << ",\"new_epoch\":" << new_epoch << ",\"rto_ms\":" << rto_ms << ",\"rpo_messages\":" << rpo_messages
     << ",\"acked\":" << acked << ",\"failed_writes\":" << failed_writes
     << ",\"lag_before_seconds\":" << lag_before_seconds << ",\"reads_failed\":{";
@@ -103,7 +103,8 @@ std::string DrillReport::ToJson() const {
 std::string DrillReport::ToText() const {
   std::ostringstream o;
   o << "drill " << mode << ": " << (ok ? "OK" : "FAILED") << (error.empty() ? "" : " (" + error + ")") << "\n"
-    << "  primary " << old_primary << " (epoch " << old_epoch << ") -> " << new_primary << " (epoch " << new_epoch << ")\n"
+    << "  primary " << old_primary << " (epoch " << old_epoch << ") -> " << new_primary << " (epoch " << new_epoch << ")"
+    << (promoted_by.empty() ? "" : ", promoted by " + promoted_by) << "\n"
     << "  RTO " << rto_ms << " ms (first failed write to first successful write after it)\n"
     << "  RPO " << rpo_messages << " acknowledged messages missing (of " << acked << " acknowledged; "
     << failed_writes << " writes refused, clients retry those)\n"
@@ -246,7 +247,16 @@ DrillReport RunDrill(const DrillOptions& o) {
     primary_dead = true;
     std::string detail;
     for (const auto& k : killed) detail += (detail.empty() ? "" : " ") + k;
-    sw = ForcePromote(admin_s, "unplanned failover drill: room " + P.name + " lost");
+    auto surv = admin_s.Status();
+    if (surv.ok() && surv->auto_failover) {
+      // ha.auto_failover: nobody promotes; the survivor takes the expired
+      // leader key by itself. Bounded: TTL + renewals + promotion.
+      rep.promoted_by = "auto";
+      sw = WaitForAutoPromotion(admin_s, o.auto_failover_wait_ms);
+    } else {
+      rep.promoted_by = "danmuctl";
+      sw = ForcePromote(admin_s, "unplanned failover drill: room " + P.name + " lost");
+    }
     for (auto& s : sw.steps) s.at_ms += Mono() - kill_at;  // promotion ran after the kill
     sw.steps.insert(sw.steps.begin(), DrillStep{"sigkill_primary_room", 0, 0, detail});
   }

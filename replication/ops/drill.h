@@ -7,7 +7,10 @@
 //   planned:   a switchover (switchover.h) from the current primary;
 //   unplanned: SIGKILL of every process of the primary room (danmud, Redis,
 //              Kafka, by the pid files of the local stack), then a forced
-//              promotion of the other room.
+//              promotion of the other room (through the primary lease: it
+//              waits for the lost room's lease to expire) - or, when the
+//              survivor runs ha.auto_failover, nothing: the drill waits for
+//              the survivor to promote itself and reports who promoted.
 // It keeps the load running, then verifies and reports:
 //   RTO: from the first failed write to the first successful write sent after
 //        it (an unplanned drill promotes right after the kill: detection time
@@ -44,6 +47,7 @@ struct DrillOptions {
   int live_rooms = 2;
   int pollers_per_room = 1;     // per drill live room and datacenter room
   std::string acked_ids_file;   // optional: every acknowledged id, one per line
+  int auto_failover_wait_ms = 30000;  // unplanned with ha.auto_failover: bound on the self-promotion
 };
 
 struct DrillReport {
@@ -52,6 +56,7 @@ struct DrillReport {
   std::vector<std::string> invariant_failures;
   std::string error;
   std::string old_primary, new_primary;
+  std::string promoted_by;      // unplanned: "danmuctl" (forced promotion) or "auto" (ha.auto_failover)
   int64_t old_epoch = 0, new_epoch = 0;
   int64_t rto_ms = 0;
   int64_t rpo_messages = 0;

@@ -93,7 +93,7 @@ SwitchoverResult Switchover(const AdminClient& primary, const AdminClient& secon
   steps.End("replica_caught_up", "replica offset " + std::to_string(last.repl_offset));
 
   steps.Begin();
-  auto promoted = secondary.Action("promote", Reason(o.reason));
+  auto promoted = secondary.Action("promote", Reason(o.reason), 30000);
   if (!promoted.ok()) return fail("promote: " + promoted.status().message(), true);
   res.new_epoch = promoted->epoch;
   steps.End("promote", promoted->room + " epoch " + std::to_string(promoted->epoch));
@@ -122,13 +122,30 @@ SwitchoverResult ForcePromote(const AdminClient& survivor, const std::string& re
   SwitchoverResult res;
   Steps steps(&res.steps);
   steps.Begin();
-  auto promoted = survivor.Action("promote", "{\"force\":true,\"reason\":" + core::JsonString(reason) + "}");
+  // Through the lease: waits for the lost primary's lease to expire, then
+  // re-ingests from its Kafka in the background if that still answers.
+  auto promoted = survivor.Action("promote", "{\"force\":true,\"catch_up\":true,\"reason\":" + core::JsonString(reason) + "}", 60000);
   if (!promoted.ok()) {
     res.error = promoted.status().message();
     return res;
   }
   res.new_epoch = promoted->epoch;
   steps.End("promote_forced", promoted->room + " epoch " + std::to_string(promoted->epoch));
+  res.ok = true;
+  return res;
+}
+
+SwitchoverResult WaitForAutoPromotion(const AdminClient& survivor, int timeout_ms) {
+  SwitchoverResult res;
+  Steps steps(&res.steps);
+  steps.Begin();
+  RoomStatus last;
+  if (!WaitStatus(survivor, timeout_ms, [](const RoomStatus& st) { return st.active_primary() && st.lease_valid; }, &last)) {
+    res.error = "room " + last.room + " did not promote itself within " + std::to_string(timeout_ms) + " ms";
+    return res;
+  }
+  res.new_epoch = last.epoch;
+  steps.End("auto_promoted", last.room + " epoch " + std::to_string(last.epoch) + " (took the expired leader key)");
   res.ok = true;
   return res;
 }

@@ -42,5 +42,8 @@ SwitchoverResult Switchover(const AdminClient& primary, const AdminClient& secon
 
 // Unplanned failover: promote `survivor` with force (the primary is gone).
 SwitchoverResult ForcePromote(const AdminClient& survivor, const std::string& reason);
+// Automatic failover (ha.auto_failover): waits until `survivor` is an active
+// primary by itself, at most `timeout_ms`.
+SwitchoverResult WaitForAutoPromotion(const AdminClient& survivor, int timeout_ms);
 
 }  // namespace danmu::replication

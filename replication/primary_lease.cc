@@ -337,6 +337,10 @@ void PrimaryLease::Tick() {
           mod_revision_ = txn->revision;
           held_epoch_ = v.epoch;
           last_holder_ = v;
+        } else if (txn.ok() && !txn->kvs.empty() && txn->kvs[0].lease == lease_id_) {
+          // Still ours: an earlier attempt of this put was applied by a
+          // member whose answer was lost (the client then tried the next).
+          mod_revision_ = txn->kvs[0].mod_revision;
         } else if (txn.ok()) {
           if (renew_lost_) renew_lost_->Increment();
           lost_why = "the leader key changed under this room's lease";

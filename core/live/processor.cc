@@ -174,7 +174,11 @@ void Processor::Worker(int index) {
     // Apply; retry the same batch until Redis takes it (offsets stay uncommitted).
     int backoff = 50;
     bool applied = false;
-    while (!stop_ && !applied && !fenced_) {
+    // A role or epoch change while this batch retries (e.g. READONLY after
+    // a demotion) abandons it: applying it later with the old epoch would
+    // fence a room promoted since.
+    auto still_ours = [&] { return hooks_.active && hooks_.active() && hooks_.epoch() == epoch; };
+    while (!stop_ && !applied && !fenced_ && still_ours()) {
       auto replies = redis.EvalPipeline(ApplyScript(), calls);
       Status failure;
       if (!replies.ok()) {
@@ -222,6 +226,16 @@ void Processor::Worker(int index) {
         continue;
       }
       applied = true;
+    }
+    if (!applied && !stop_ && !fenced_ && consumer) {
+      // Abandoned (role or epoch changed): restart from the committed offsets.
+      LogWarn("processor_batch_abandoned", {{"worker", std::to_string(index)}, {"epoch", std::to_string(epoch)},
+                                            {"reason", "role or epoch changed while the batch was retried"}});
+      consumer->Close();
+      consumer.reset();
+      worker_backlog_[index] = -1;
+      worker_sampled_at_[index] = -1;
+      if (--active_workers_ == 0) set_active(false);
     }
     if (!applied) continue;  // stopping or fenced: leave the offsets for the next owner
     if (batches_ok) {

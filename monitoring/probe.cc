@@ -93,6 +93,20 @@ void Probe::Start() { loop_.Start(); }
 void Probe::Stop() { loop_.Stop(); }
 
 ProbeResult Probe::RunOnce() {
+  ProbeResult r = Round();
+  std::lock_guard lock(latest_mu_);
+  latest_ = r;
+  latest_at_ms_ = impl_->clock.NowMs();
+  return r;
+}
+
+ProbeResult Probe::Latest(int64_t* at_ms) const {
+  std::lock_guard lock(latest_mu_);
+  if (at_ms) *at_ms = latest_at_ms_;
+  return latest_;
+}
+
+ProbeResult Probe::Round() {
   Impl& p = *impl_;
   const auto& c = p.config;
   ProbeResult res;

@@ -16,6 +16,7 @@
 //          danmu_probe_e2e_seconds{write_room,read_room} (histogram).
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -43,8 +44,15 @@ class Probe {
   void Stop();
   // One probe round now (the loop's body; tests call it directly).
   ProbeResult RunOnce();
+  // The last round's result and when it ended (wall ms; 0: none yet).
+  // Thread-safe (the status page reads it from request threads).
+  ProbeResult Latest(int64_t* at_ms = nullptr) const;
 
  private:
+  ProbeResult Round();
+  mutable std::mutex latest_mu_;
+  ProbeResult latest_;         // guarded by latest_mu_
+  int64_t latest_at_ms_ = 0;   // guarded by latest_mu_
   struct Impl;
   std::unique_ptr<Impl> impl_;
   core::PeriodicTask loop_;

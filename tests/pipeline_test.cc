@@ -153,6 +153,13 @@ TEST_F(PipelineTest, BadInputGetsAClear4xxAndStoresNothing) {
       {"unknown action", "GET", "/v1/rooms/" + room + "/teleport", "", "", 404},
       {"wrong method", "DELETE", msgs, "", "", 405},
       {"bad like count", "POST", "/v1/rooms/" + room + "/likes", R"({"uid":"u","count":1000000})", "application/json", 400},
+      // The pages and the status aggregate on the same port (issue 15).
+      {"page path traversal", "GET", "/static/..%2f..%2fetc%2fpasswd", "", "", 404},
+      {"missing page file", "GET", "/static/nope.js", "", "", 404},
+      {"post to a page", "POST", "/static/client.js", "{}", "application/json", 405},
+      {"watch a reserved room", "GET", "/watch/__probe", "", "", 404},
+      {"bad status scope", "GET", "/v1/status?scope=everything", "", "", 400},
+      {"post to the status", "POST", "/v1/status", "{}", "application/json", 405},
   };
   for (const auto& c : cases) {
     core::HttpCall call;

@@ -203,6 +203,8 @@ core::Result<int64_t> PromoteAndCatchUp(Daemon::Parts& p, const std::string& rea
   return epoch;
 }
 
+std::string RoomStatusJson(Daemon::Parts& p) { return StatusJson(p); }
+
 void RegisterAdminRoutes(Daemon::Parts& p) {
   Daemon::Parts* parts = &p;
   p.admin->Add("GET", "/healthz", false, [parts](const HttpRequest&) {

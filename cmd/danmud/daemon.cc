@@ -141,6 +141,7 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     core::DegradeWatcher* degrade = p.degrade.get();
     hooks.degrade = [degrade](const std::string& live_room) { return degrade->View(live_room); };
     if (auto s = WireArchive(p, &hooks); !s.ok()) return s;
+    if (auto s = WirePages(p, &hooks); !s.ok()) return s;
     p.frontend = std::make_unique<core::Frontend>(
         c, p.write_route.get(), p.cache.get(), std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
         core::CursorCodec(cursor_secret), p.admin_token, *p.clock, p.metrics.get(), std::move(hooks));
@@ -232,6 +233,7 @@ Status Daemon::Start() {
   p.admin_server->Start();
   if (p.public_server) p.public_server->Start();
   if (p.probe) p.probe->Start();
+  StartPages(p);
   core::LogWarn("danmud_started", {{"room", p.config.room}, {"role", core::RoleName(p.state->role())},
                                    {"epoch", std::to_string(p.state->epoch())},
                                    {"public_port", std::to_string(p.config.http.public_port)},
@@ -245,6 +247,8 @@ void Daemon::Stop() {
   // Stop taking requests first, then the writers, then the readers. Each
   // step is logged so that a slow shutdown says where it is stuck.
   auto step = [](const char* what) { core::LogInfo("shutdown_step", {{"step", what}}); };
+  step("pages");
+  StopPages(p);
   step("probe");
   if (p.probe) p.probe->Stop();
   step("public_server");

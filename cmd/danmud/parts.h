@@ -15,6 +15,7 @@
 #include "core/read/room_cache.h"
 #include "core/live/write_route.h"
 #include "monitoring/probe.h"
+#include "monitoring/status_board.h"
 #include "replication/heartbeat.h"
 #include "replication/primary_lease.h"
 #include "replication/read_fallback.h"
@@ -65,6 +66,9 @@ struct Daemon::Parts {
   // of their includes (its deleter is bound where the struct is complete).
   std::shared_ptr<struct ArchiveParts> archive;
   // --- end archive and replay ---
+
+  // The status page's aggregate (GET /v1/status; pages_wiring.cc).
+  std::unique_ptr<monitoring::StatusBoard> status_board;
 };
 
 // Promotes this room through the controller (and so the lease); with
@@ -82,5 +86,12 @@ void StartArchive(Daemon::Parts& parts);
 // GET/POST /v1/admin/archive (archive_wiring.cc).
 void RegisterArchiveRoutes(Daemon::Parts& parts);
 void StopArchive(Daemon::Parts& parts);
+// This room's GET /v1/admin/status body (admin_api.cc).
+std::string RoomStatusJson(Daemon::Parts& parts);
+// Loads the pages (web.static_dir) and builds the status board; sets the
+// frontend hooks that serve them (pages_wiring.cc). Before the frontend.
+core::Status WirePages(Daemon::Parts& parts, core::FrontendHooks* hooks);
+void StartPages(Daemon::Parts& parts);
+void StopPages(Daemon::Parts& parts);
 
 }  // namespace danmu::cmd

@@ -76,6 +76,8 @@ std::string Frontend::RouteLabel(const HttpRequest& req) {
     if (seg[3] == "likes" || seg[3] == "users" || seg[3] == "start" || seg[3] == "end") return std::string(seg[3]);
   }
   if (n >= 2 && seg[0] == "v1" && seg[1] == "replays") return "replay";
+  if (n == 2 && seg[0] == "v1" && seg[1] == "status") return "status";
+  if (StaticFiles::Claims(req.path)) return n >= 1 && seg[0] == "static" ? "static" : "page";
   if (n >= 2 && seg[0] == "v1" && seg[1] == "admin") return "admin_" + (n > 2 ? std::string(seg[2]) : std::string("root"));
   if (req.path == "/metrics" || req.path == "/healthz") return req.path.substr(1);
   return "other";
@@ -97,6 +99,25 @@ HttpResponse Frontend::Handle(const HttpRequest& req) {
       return HttpResponse::Error(429, "rate_limited", "too many requests from this address");
     }
     return hooks_.replay(req);
+  }
+  const bool status_route = n == 2 && seg[0] == "v1" && seg[1] == "status";
+  if (status_route || StaticFiles::Claims(req.path)) {
+    if (!ip_limiter_.Allow(req.client_address)) {
+      HttpResponse r = HttpResponse::Error(429, "rate_limited", "too many requests from this address");
+      r.headers["Retry-After"] = "1";
+      return r;
+    }
+    if (status_route) {
+      if (!hooks_.status) return HttpResponse::Error(404, "not_found", "no status aggregate in this danmud");
+      if (req.method != "GET" && req.method != "HEAD") {
+        HttpResponse r = HttpResponse::Error(405, "method_not_allowed", "method " + req.method + " not allowed here");
+        r.headers["Allow"] = "GET, HEAD";
+        return r;
+      }
+      return hooks_.status(req);
+    }
+    if (!hooks_.pages) return HttpResponse::Error(404, "not_found", "pages are not served by this danmud (web.static_dir)");
+    return hooks_.pages->Handle(req);
   }
   if (n != 4 || seg[0] != "v1" || seg[1] != "rooms") {
     return HttpResponse::Error(404, "not_found", "no such route");

@@ -5,6 +5,8 @@
 //   POST /v1/rooms/{room}/likes      like burst {"uid","count"} (202 after the aggregated record was acked)
 //   GET  /v1/rooms/{room}/users      recent viewers ?limit=
 //   POST /v1/rooms/{room}/start|end  stream lifecycle
+//   GET  /v1/status                  both rooms at a glance, no secrets (hook: monitoring/status_board.h)
+//   GET  /, /watch/{room}, /status, /static/...   the pages (core/api/static_files.h)
 // and the admin ingest of writes forwarded by a secondary room.
 // Every error is {"error":{"code","message"}} with a 4xx/5xx status.
 #include <atomic>
@@ -17,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "core/api/static_files.h"
 #include "core/base/clock.h"
 #include "core/base/config.h"
 #include "core/degrade/degrade_view.h"
@@ -49,6 +52,10 @@ struct FrontendHooks {
   std::function<bool()> may_acknowledge;
   // Serves GET /v1/replays/... (the replay archive); absent: 404.
   std::function<HttpResponse(const HttpRequest&)> replay;
+  // GET /v1/status: the public aggregate of both rooms' status; absent: 404.
+  std::function<HttpResponse(const HttpRequest&)> status;
+  // The pages (/, /watch/{room}, /status, /static/...); absent: 404.
+  std::shared_ptr<const StaticFiles> pages;
 };
 
 class Frontend {

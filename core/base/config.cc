@@ -110,7 +110,7 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   Reader r(&error);
   Config c;
   r.OnlyKeys(root, "", {"room", "role", "components", "run_dir", "http", "admin", "redis", "replay_redis", "kafka",
-                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade", "probe", "etcd"});
+                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade", "probe", "etcd", "web"});
   r.Get(root, "", "room", &c.room, true);
   std::string role;
   r.Get(root, "", "role", &role, true);
@@ -316,6 +316,18 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
   r.OnlyKeys(probe, "probe", {"interval_ms", "timeout_ms"});
   r.Get(probe, "probe", "interval_ms", &c.probe.interval_ms);
   r.Get(probe, "probe", "timeout_ms", &c.probe.timeout_ms);
+
+  const YAML::Node web = root["web"];
+  r.OnlyKeys(web, "web", {"static_dir", "status_sample_ms", "status_history"});
+  r.Get(web, "web", "static_dir", &c.web.static_dir);
+  r.Get(web, "web", "status_sample_ms", &c.web.status_sample_ms);
+  r.Get(web, "web", "status_history", &c.web.status_history);
+  if (!r.failed() && (c.web.status_sample_ms < 200 || c.web.status_sample_ms > 60000)) {
+    r.Fail("web.status_sample_ms", "must be 200..60000");
+  }
+  if (!r.failed() && (c.web.status_history < 1 || c.web.status_history > 10000)) {
+    r.Fail("web.status_history", "must be 1..10000");
+  }
 
   const YAML::Node dg = root["degrade"];
   r.OnlyKeys(dg, "degrade", {"thin_limit", "thin_room_online", "backoff_step_ms", "backoff_max_ms", "default_for_s",

@@ -146,6 +146,17 @@ struct ProbeOptions {
   int timeout_ms = 5000;    // a probe comment not visible by then is a failure
 };
 
+// The pages (viewer, status) served on the public port (core/api/static_files.h).
+struct WebOptions {
+  // Folder of the static files, read once at start. Empty: the repository's
+  // web/ next to the build tree, or <prefix>/share/danmu/web next to an
+  // installed binary; pages are off (404) when neither exists. A folder named
+  // here must exist and hold index.html, or danmud refuses to start.
+  std::string static_dir;
+  int status_sample_ms = 2000;   // the status page's aggregate samples this often (history for sparklines)
+  int status_history = 150;      // samples kept (150 x 2 s = the last 5 minutes)
+};
+
 struct HaOptions {
   // Secondary frontends read from the primary room's Redis while the local
   // replica lags more than fallback_lag_seconds or its link is down, and go
@@ -197,6 +208,7 @@ struct Config {
   EtcdOptions etcd;
   DegradeOptions degrade;
   ProbeOptions probe;
+  WebOptions web;
 
   bool Runs(const std::string& component) const;
 };

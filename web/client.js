@@ -82,7 +82,8 @@
     this.seenOrder = [];
     this.state = {
       transport: 'none', connected: false, reconnecting: false, routed: false,
-      longFailures: 0, fallbacks: 0, lastError: '', wsAttempts: 0, sseAttempts: 0, polls: 0
+      longFailures: 0, fallbacks: 0, lastError: '', wsAttempts: 0, sseAttempts: 0, polls: 0,
+      attemptsBeforeFallback: 0
     };
   }
 
@@ -337,6 +338,9 @@
     var self = this;
     this.closeLong();
     this.setState({ fallbacks: this.state.fallbacks + 1, lastError: why });
+    if (this.state.fallbacks === 1) {
+      this.setState({ attemptsBeforeFallback: this.state.wsAttempts + this.state.sseAttempts });
+    }
     // Told to the router on the next ask (danmu_route_client_fallbacks_total).
     this.fallbackReason = /^close 41/.test(why) || /server asked/.test(why) ? 'closed' : 'connect_failed';
     this.startPolling();

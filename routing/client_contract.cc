@@ -15,11 +15,10 @@ int ClientContract::Jitter(int ms) {
   return std::max(1, static_cast<int>(ms * d(rng_)));
 }
 
-void ClientContract::ConnectNext(int64_t now, int64_t at) {
+void ClientContract::ConnectAt(int64_t at) {
   mode_ = Mode::kConnecting;
   const std::string& ep = endpoints_[endpoint_index_ % endpoints_.size()];
   next_ = {Action::kConnect, at, ep, ""};
-  (void)now;
 }
 
 void ClientContract::OnRoute(int64_t now, const std::string& transport, std::vector<std::string> endpoints,
@@ -37,7 +36,7 @@ void ClientContract::OnRoute(int64_t now, const std::string& transport, std::vec
   }
   endpoints_ = std::move(endpoints);
   endpoint_index_ = 0;
-  ConnectNext(now, now);
+  ConnectAt(now);
 }
 
 void ClientContract::OnRouteFailed(int64_t now) {
@@ -81,13 +80,13 @@ void ClientContract::OnConnectFailed(int64_t now, const std::string& reason) {
     return;
   }
   ++endpoint_index_;
-  ConnectNext(now, now + options_.reconnect_ms);
+  ConnectAt(now + options_.reconnect_ms);
 }
 
 void ClientContract::OnClosed(int64_t now, CloseKind kind) {
   switch (kind) {
     case CloseKind::kResume:
-      ConnectNext(now, now);
+      ConnectAt(now);
       return;
     case CloseKind::kElsewhere:
       mode_ = Mode::kAskRouter;
@@ -101,7 +100,7 @@ void ClientContract::OnClosed(int64_t now, CloseKind kind) {
       next_ = {Action::kPoll, now, "", ""};
       return;
     case CloseKind::kOther:
-      ConnectNext(now, now + Jitter(options_.reconnect_ms));
+      ConnectAt(now + Jitter(options_.reconnect_ms));
       return;
   }
 }

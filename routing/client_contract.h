@@ -75,7 +75,7 @@ class ClientContract {
  private:
   void FallBack(int64_t now, const std::string& reason);
   int Jitter(int ms);
-  void ConnectNext(int64_t now, int64_t at);
+  void ConnectAt(int64_t at);
 
   ClientContractOptions options_;
   std::mt19937_64 rng_;

@@ -221,13 +221,13 @@ Status EdgeDirectory::Refresh() {
   if (metrics_) {
     metrics_->directory_stale.Set(0);
     std::map<std::string, int> per_room;
-    for (auto& [room, seen] : rooms_seen_) per_room[room] = 0;
+    for (const auto& room : rooms_seen_) per_room[room] = 0;
     for (const auto& e : edges_) {
       if (!e.draining) ++per_room[e.room];
     }
     for (const auto& [room, n] : per_room) {
       metrics_->edges.Add({{"edge_room", room}}).Set(n);
-      rooms_seen_[room] = true;
+      rooms_seen_.insert(room);
     }
   }
   return Status::Ok();

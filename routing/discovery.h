@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -138,7 +139,7 @@ class EdgeDirectory {
   mutable std::mutex mu_;
   std::vector<EdgeRecord> edges_;  // guarded by mu_
   bool stale_ = false;             // guarded by mu_
-  std::map<std::string, bool> rooms_seen_;  // guarded by mu_ (rooms whose gauge was set)
+  std::set<std::string> rooms_seen_;  // guarded by mu_ (rooms whose gauge was set: kept at 0 when empty)
   core::PeriodicTask loop_;
 };
 

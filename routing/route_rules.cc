@@ -265,7 +265,7 @@ Result<RouteChange> RouteChange::Parse(std::string_view json) {
   if (!op.ok()) return Invalid("'op' is required: set_percent, kill_switch, set_transport, set_poll_at_level, allow, deny, remove or clear");
   c.op_ = *op;
   const std::string where = " for op " + c.op_;
-  auto one_entry = [&](bool with_list) -> Status {
+  auto one_entry = [&]() -> Status {
     int given = 0;
     for (const char* f : {"uid", "device", "app_version", "platform"}) {
       if (!o.has(f)) continue;
@@ -312,12 +312,12 @@ Result<RouteChange> RouteChange::Parse(std::string_view json) {
     c.number_ = *v;
   } else if (c.op_ == "allow" || c.op_ == "deny") {
     if (s = OnlyKeys(o, {"op", "uid", "device", "app_version", "platform"}, where); !s.ok()) return s;
-    if (s = one_entry(false); !s.ok()) return s;
+    if (s = one_entry(); !s.ok()) return s;
     c.list_ = c.op_;
   } else if (c.op_ == "remove") {
     if (s = OnlyKeys(o, {"op", "list", "uid", "device", "app_version", "platform"}, where); !s.ok()) return s;
     if (s = list_name(true); !s.ok()) return s;
-    if (s = one_entry(true); !s.ok()) return s;
+    if (s = one_entry(); !s.ok()) return s;
   } else if (c.op_ == "clear") {
     if (s = OnlyKeys(o, {"op", "list"}, where); !s.ok()) return s;
     if (s = list_name(false); !s.ok()) return s;

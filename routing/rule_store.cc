@@ -19,13 +19,13 @@ Result<StoredRules> MemoryRuleStore::Load() {
   return s;
 }
 
-Status MemoryRuleStore::Store(const RouteRules& next, int64_t expected_revision) {
+Result<bool> MemoryRuleStore::Store(const RouteRules& next, int64_t expected_revision) {
   std::lock_guard lock(mu_);
   if (!available_) return Status(Code::kUnavailable, "rule store unavailable");
-  if (expected_revision != revision_) return Status(Code::kUnavailable, "rules changed concurrently");
+  if (expected_revision != revision_) return false;
   json_ = next.ToJson();
   ++revision_;
-  return Status::Ok();
+  return true;
 }
 
 void MemoryRuleStore::SetAvailable(bool available) {

@@ -28,16 +28,17 @@ class RuleStore {
   // kUnavailable when the store cannot be read; kInvalidArgument when the
   // stored JSON is not a valid rule set (it is then left alone, not "fixed").
   virtual core::Result<StoredRules> Load() = 0;
-  // Writes `next` if the key is still at `expected_revision`. kAborted-like
-  // conflict is reported as kUnavailable with "changed concurrently".
-  virtual core::Status Store(const RouteRules& next, int64_t expected_revision) = 0;
+  // Writes `next` if the key is still at `expected_revision`: true when
+  // written, false when the key changed since (load again and retry);
+  // kUnavailable when the store cannot be written.
+  virtual core::Result<bool> Store(const RouteRules& next, int64_t expected_revision) = 0;
 };
 
 // In memory: unit tests and a single process without etcd.
 class MemoryRuleStore final : public RuleStore {
  public:
   core::Result<StoredRules> Load() override;
-  core::Status Store(const RouteRules& next, int64_t expected_revision) override;
+  core::Result<bool> Store(const RouteRules& next, int64_t expected_revision) override;
   void SetAvailable(bool available);  // tests: simulate an unreachable store
 
  private:
@@ -52,7 +53,7 @@ class EtcdRuleStore final : public RuleStore {
  public:
   EtcdRuleStore(core::EtcdClient* etcd, std::string prefix);
   core::Result<StoredRules> Load() override;
-  core::Status Store(const RouteRules& next, int64_t expected_revision) override;
+  core::Result<bool> Store(const RouteRules& next, int64_t expected_revision) override;
   const std::string& key() const { return key_; }
 
  private:

@@ -88,7 +88,6 @@ Result<RouteRules> RulesWatcher::Change(const RouteChange& change, const std::st
   auto count = [&](const char* result) {
     if (metrics_) metrics_->rule_changes.Add({{"result", result}}).Increment();
   };
-  Status last;
   for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
     auto loaded = store_->Load();
     if (!loaded.ok()) {
@@ -100,8 +99,12 @@ Result<RouteRules> RulesWatcher::Change(const RouteChange& change, const std::st
       count("invalid");
       return next.status();
     }
-    last = store_->Store(*next, loaded->revision);
-    if (last.ok()) {
+    auto stored = store_->Store(*next, loaded->revision);
+    if (!stored.ok()) {
+      count("unavailable");
+      return Status(Code::kUnavailable, "rules not changed: " + stored.status().message());
+    }
+    if (*stored) {
       count("ok");
       core::LogWarn("route_rules_changed", {{"actor", actor},
                                             {"change", change.text()},
@@ -110,10 +113,10 @@ Result<RouteRules> RulesWatcher::Change(const RouteChange& change, const std::st
       Publish(*next, false);
       return *next;
     }
-    if (last.message().find("changed concurrently") == std::string::npos) break;
+    // Someone changed the rules since the load: apply this change on top of theirs.
   }
-  count(last.message().find("changed concurrently") != std::string::npos ? "conflict" : "unavailable");
-  return Status(Code::kUnavailable, "rules not changed: " + last.message());
+  count("conflict");
+  return Status(Code::kUnavailable, "rules not changed: they kept changing concurrently, try again");
 }
 
 }  // namespace danmu::routing

@@ -34,6 +34,10 @@ check typo-key processor.wrokers "room: A
 role: primary
 $ok
 processor: {wrokers: 2}"
+check too-many-workers processor.workers "room: A
+role: primary
+$ok
+processor: {workers: 65}"
 out=$("$DANMUD" --config "$dir/missing.yaml" 2>&1); rc=$?
 if [[ $rc -ne 0 && $out == *"cannot read config file"* ]]; then pass=$((pass + 1)); else echo "FAIL missing-file: $out"; fail=$((fail + 1)); fi
 echo "$pass passed, $fail failed"

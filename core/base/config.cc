@@ -2,8 +2,15 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/base/config_keys.h"
+
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <functional>
+#include <iomanip>
+#include <limits>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -17,47 +24,33 @@ bool Config::Runs(const std::string& component) const {
 
 namespace {
 
-// Walks the YAML tree with the dotted path of each key, so that every error
-// names the key that caused it. Unknown keys are errors too: a typo must not
-// silently fall back to a default.
+// How ParseConfig reads the YAML (config_keys.h): one table per section
+// (below), each key named once with where it lands, its range and its
+// comment; its default is the options struct's initializer, so a key read
+// from nowhere keeps it. Every error names the dotted key that caused it, and
+// unknown keys are errors too: a typo must not silently fall back to a
+// default. After the tables, one cross-field pass (Validate) checks what
+// spans keys.
+
 class Reader {
  public:
-  explicit Reader(std::string* error) : error_(error) {}
-
-  bool failed() const { return !error_->empty(); }
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
 
   void Fail(const std::string& key, const std::string& what) {
-    if (error_->empty()) *error_ = "config key '" + key + "': " + what;
-  }
-
-  // Checks that `node` (a map at `prefix`) has only `allowed` keys.
-  void OnlyKeys(const YAML::Node& node, const std::string& prefix, std::set<std::string> allowed) {
-    if (!node) return;
-    if (!node.IsMap()) { Fail(prefix.empty() ? "<root>" : prefix, "must be a mapping"); return; }
-    for (const auto& kv : node) {
-      auto k = kv.first.as<std::string>();
-      if (!allowed.count(k)) Fail(Join(prefix, k), "unknown key");
-    }
+    if (error_.empty()) error_ = "config key '" + key + "': " + what;
   }
 
   template <typename T>
-  void Get(const YAML::Node& parent, const std::string& prefix, const char* key, T* out, bool required = false) {
-    std::string path = Join(prefix, key);
-    if (!parent || !parent[key]) {
-      if (required) Fail(path, "is required");
-      return;
-    }
-    const YAML::Node& n = parent[key];
-    if (!n.IsScalar()) { Fail(path, "must be a scalar"); return; }
+  bool Scalar(const YAML::Node& n, const std::string& path, T* out) {
+    if (!n.IsScalar()) { Fail(path, "must be a scalar"); return false; }
     try {
       *out = n.as<T>();
+      return true;
     } catch (const YAML::Exception&) {
       Fail(path, std::string("has the wrong type (want ") + TypeName<T>() + ", got '" + n.Scalar() + "')");
+      return false;
     }
-  }
-
-  static std::string Join(const std::string& prefix, const std::string& key) {
-    return prefix.empty() ? key : prefix + "." + key;
   }
 
  private:
@@ -68,327 +61,562 @@ class Reader {
     else if constexpr (std::is_same_v<T, bool>) return "boolean";
     else return "string";
   }
-  std::string* error_;
+  std::string error_;
 };
 
-void ReadRedis(Reader& r, const YAML::Node& root, const char* key, RedisOptions* o, bool required) {
-  const YAML::Node n = root[key];
-  if (!n) {
-    if (required) r.Fail(key, "is required");
-    return;
+std::string Join(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+std::string Show(int v) { return std::to_string(v); }
+std::string Show(int64_t v) { return std::to_string(v); }
+std::string Show(bool v) { return v ? "true" : "false"; }
+std::string Show(const std::string& v) { return "\"" + v + "\""; }
+std::string Show(double v) {
+  std::ostringstream o;
+  o << std::setprecision(15) << v;
+  return o.str();
+}
+std::string Show(const std::vector<double>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + Show(v[i]);
+  return s + "]";
+}
+std::string Show(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s + "]";
+}
+
+// A numeric range; `lo_open` excludes the lower bound (rates, ratios).
+template <typename T>
+struct Range {
+  T lo, hi;
+  bool lo_open = false;
+  bool hi_open = false;
+  bool Contains(T v) const {
+    return (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
   }
-  r.OnlyKeys(n, key, {"address", "password", "timeout_ms"});
-  r.Get(n, key, "address", &o->address, true);
-  r.Get(n, key, "password", &o->password);
-  r.Get(n, key, "timeout_ms", &o->timeout_ms);
+  // Values just outside, as YAML text (int64 arithmetic: no overflow).
+  std::vector<std::string> Outside() const {
+    if constexpr (std::is_integral_v<T>) {
+      return {std::to_string(static_cast<int64_t>(lo) - (lo_open ? 0 : 1)),
+              std::to_string(static_cast<int64_t>(hi) + (hi_open ? 0 : 1))};
+    } else {
+      return {Show(lo_open ? lo : lo - 1), Show(hi_open ? hi : hi + 1)};
+    }
+  }
+  std::string Text() const {
+    if (!lo_open && !hi_open) return Show(lo) + ".." + Show(hi);
+    return std::string(lo_open ? "> " : ">= ") + Show(lo) + " and " + (hi_open ? "< " : "<= ") + Show(hi);
+  }
+};
+
+template <typename S>
+struct Key {
+  std::string name;
+  std::string comment;
+  std::string range;  // what the value must be, for messages and the reference; "" = anything
+  bool required = false;
+  std::vector<std::string> outside;  // values just outside the range
+  // Reads the key's node (present) into the section, failing with its path.
+  std::function<void(Reader&, const YAML::Node&, const std::string& path, S&)> read;
+  std::function<std::string(const S&)> show;
+
+  Key&& Required() && {
+    required = true;
+    return std::move(*this);
+  }
+};
+
+template <typename S>
+Key<S> MakeKey(std::string name, std::string comment, std::string range, std::vector<std::string> outside = {}) {
+  Key<S> k;
+  k.name = std::move(name);
+  k.comment = std::move(comment);
+  k.range = std::move(range);
+  k.outside = std::move(outside);
+  return k;
 }
 
-void CheckPort(Reader& r, const std::string& key, int port) {
-  if (port <= 0 || port > 65535) r.Fail(key, "must be a port number 1..65535");
+template <typename S, typename T>
+Key<S> Num(const char* name, T S::*m, Range<T> range, const char* comment) {
+  static_assert(std::is_arithmetic_v<T>);
+  Key<S> k = MakeKey<S>(name, comment, range.Text(), range.Outside());
+  k.read = [m, range](Reader& r, const YAML::Node& n, const std::string& path, S& s) {
+    T v{};
+    if (!r.Scalar(n, path, &v)) return;
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(v)) { r.Fail(path, "must be a finite number"); return; }
+    }
+    if (!range.Contains(v)) { r.Fail(path, "must be " + range.Text() + ", got " + Show(v)); return; }
+    s.*m = v;
+  };
+  k.show = [m](const S& s) { return Show(s.*m); };
+  return k;
 }
 
-void CheckPositive(Reader& r, const std::string& key, double v) {
-  if (!(v > 0)) r.Fail(key, "must be > 0");
+template <typename S>
+Key<S> Flag(const char* name, bool S::*m, const char* comment) {
+  Key<S> k = MakeKey<S>(name, comment, "true|false", {"maybe"});
+  k.read = [m](Reader& r, const YAML::Node& n, const std::string& path, S& s) { (void)r.Scalar(n, path, &(s.*m)); };
+  k.show = [m](const S& s) { return Show(s.*m); };
+  return k;
 }
 
-bool ValidAddress(const std::string& a) {
+// A string; `check` returns what is wrong with a value ("" = fine).
+using TextCheck = std::function<std::string(const std::string&)>;
+
+template <typename S>
+Key<S> Text(const char* name, std::string S::*m, const char* comment, std::string range = "", TextCheck check = {},
+            std::vector<std::string> outside = {}) {
+  Key<S> k = MakeKey<S>(name, comment, std::move(range), std::move(outside));
+  k.read = [m, check](Reader& r, const YAML::Node& n, const std::string& path, S& s) {
+    std::string v;
+    if (!r.Scalar(n, path, &v)) return;
+    if (check) {
+      std::string wrong = check(v);
+      if (!wrong.empty()) { r.Fail(path, wrong + ", got '" + v + "'"); return; }
+    }
+    s.*m = v;
+  };
+  k.show = [m](const S& s) { return Show(s.*m); };
+  return k;
+}
+
+// Three raise thresholds (levels 1, 2, 3), ascending, each within `range`.
+template <typename S>
+Key<S> Thresholds(const char* name, std::vector<double> S::*m, Range<double> range, const char* comment) {
+  Key<S> k = MakeKey<S>(name, comment, "3 ascending numbers " + range.Text());
+  for (const auto& o : range.Outside()) k.outside.push_back("[" + o + ", " + o + ", " + o + "]");
+  k.outside.push_back("[3, 2, 1]");
+  k.read = [m, range](Reader& r, const YAML::Node& n, const std::string& path, S& s) {
+    if (!n.IsSequence() || n.size() != 3) { r.Fail(path, "must be a list of 3 raise thresholds (levels 1, 2, 3)"); return; }
+    std::vector<double> v;
+    for (const auto& e : n) {
+      double d = 0;
+      if (!e.IsScalar()) { r.Fail(path, "must hold numbers"); return; }
+      try {
+        d = e.as<double>();
+      } catch (const YAML::Exception&) {
+        r.Fail(path, "must hold numbers");
+        return;
+      }
+      if (!std::isfinite(d) || !range.Contains(d)) { r.Fail(path, "thresholds must be " + range.Text()); return; }
+      v.push_back(d);
+    }
+    if (!(v[0] <= v[1] && v[1] <= v[2])) { r.Fail(path, "must be ascending"); return; }
+    s.*m = v;
+  };
+  k.show = [m](const S& s) { return Show(s.*m); };
+  return k;
+}
+
+std::string NotEmpty(const std::string& v) { return v.empty() ? "must not be empty" : ""; }
+
+std::string HostPort(const std::string& a) {
   auto pos = a.rfind(':');
-  if (pos == std::string::npos || pos == 0 || pos + 1 >= a.size()) return false;
-  return std::all_of(a.begin() + pos + 1, a.end(), [](char c) { return c >= '0' && c <= '9'; });
+  bool ok = pos != std::string::npos && pos != 0 && pos + 1 < a.size() && a.size() - pos - 1 <= 5 &&
+            std::all_of(a.begin() + pos + 1, a.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (ok) {
+    int port = std::stoi(a.substr(pos + 1));
+    ok = port >= 1 && port <= 65535;
+  }
+  return ok ? "" : "must be host:port";
+}
+
+std::string HostPortOrEmpty(const std::string& a) { return a.empty() ? "" : HostPort(a); }
+
+std::string EtcdEndpoints(const std::string& v) {
+  std::stringstream list(v);
+  for (std::string e; std::getline(list, e, ',');) {
+    if (e.rfind("http://", 0) != 0 || !HostPort(e.substr(7)).empty()) return "entry '" + e + "' is not http://host:port";
+  }
+  return "";
+}
+
+std::string RoomName(const std::string& v) {
+  bool ok = !v.empty() && v.size() <= 16 && std::all_of(v.begin(), v.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+  });
+  return ok ? "" : "must be 1-16 characters of [A-Za-z0-9_-]";
+}
+
+// Common ranges. Intervals and timeouts are at least 1 ms (a loop with 0
+// spins); upper bounds are far beyond any sane value but keep arithmetic
+// (ms * 1000, sums of sleeps) inside int.
+constexpr Range<int> kPort{1, 65535};
+constexpr Range<int> kMs{1, 3600000};               // 1 ms .. 1 h
+constexpr Range<int> kMsOrZero{0, 3600000};
+constexpr Range<int> kLongMs{1, 7 * 86400000};      // 1 ms .. 7 days (int)
+constexpr Range<int64_t> kLongMs64{0, int64_t{30} * 86400000};  // 0 .. 30 days
+constexpr Range<int64_t> kSeconds64{0, int64_t{30} * 86400};    // 0 .. 30 days
+constexpr Range<double> kRate{0, 1e9, /*lo_open=*/true};
+constexpr Range<int> kCount{1, 1000000};
+constexpr Range<int> kCountOrZero{0, 1000000000};
+constexpr Range<double> kLagSeconds{0, 86400};
+
+// A section: a YAML mapping read by one table into one options struct.
+struct Section {
+  std::string name;  // "" = the root
+  bool required = false;
+  std::function<void(Reader&, const YAML::Node&, Config&)> read;
+  std::function<void(const Config&, std::vector<ConfigKeyInfo>*)> describe;
+  std::set<std::string> names;
+};
+
+template <typename S>
+Section MakeSection(std::string name, bool required, std::function<S&(Config&)> part, std::vector<Key<S>> keys) {
+  auto table = std::make_shared<std::vector<Key<S>>>(std::move(keys));
+  Section s;
+  s.name = name;
+  s.required = required;
+  for (const auto& k : *table) s.names.insert(k.name);
+  s.read = [name, table, part](Reader& r, const YAML::Node& node, Config& c) {
+    S& out = part(c);
+    for (const auto& k : *table) {
+      const std::string path = Join(name, k.name);
+      const YAML::Node n = node ? node[k.name] : YAML::Node();
+      if (!n) {
+        if (k.required) r.Fail(path, "is required");
+        continue;
+      }
+      k.read(r, n, path, out);
+    }
+  };
+  s.describe = [name, table, part](const Config& c, std::vector<ConfigKeyInfo>* out) {
+    Config copy = c;
+    const S& s = part(copy);
+    for (const auto& k : *table) {
+      out->push_back({Join(name, k.name), k.show(s), k.range, k.comment, k.required, k.outside});
+    }
+  };
+  return s;
+}
+
+template <typename S>
+std::function<S&(Config&)> Part(S Config::*m) {
+  return [m](Config& c) -> S& { return c.*m; };
+}
+
+std::vector<Key<RedisOptions>> RedisKeys() {
+  using O = RedisOptions;
+  return {
+      Text("address", &O::address, "host:port", "host:port", HostPort, {"nohostport", "\"h:99999\""}).Required(),
+      Text("password", &O::password, "AUTH password; empty = none"),
+      Num("timeout_ms", &O::timeout_ms, Range<int>{1, 60000}, "connect and command timeout"),
+  };
+}
+
+const std::vector<Section>& Sections() {
+  static const std::vector<Section> sections = [] {
+    std::vector<Section> v;
+    {
+      Key<Config> role = MakeKey<Config>("role", "primary | secondary: the first role; promotion changes it at runtime",
+                                         "primary|secondary", {"leader"});
+      role.required = true;
+      role.read = [](Reader& r, const YAML::Node& n, const std::string& path, Config& c) {
+        std::string s;
+        if (!r.Scalar(n, path, &s)) return;
+        if (s == "primary") c.role = Role::kPrimary;
+        else if (s == "secondary") c.role = Role::kSecondary;
+        else r.Fail(path, "must be 'primary' or 'secondary', got '" + s + "'");
+      };
+      role.show = [](const Config& c) { return std::string(RoleName(c.role)); };
+      Key<Config> components = MakeKey<Config>("components", "which parts this process runs",
+                                               "list of frontend|processor|archiver|probe",
+                                               {"[teleporter]", "frontend", "[{a: b}]"});
+      components.read = [](Reader& r, const YAML::Node& n, const std::string& path, Config& c) {
+        static const std::set<std::string> known = {"frontend", "processor", "archiver", "probe"};
+        if (!n.IsSequence()) { r.Fail(path, "must be a list"); return; }
+        std::vector<std::string> list;
+        for (const auto& e : n) {
+          if (!e.IsScalar() || !known.count(e.Scalar())) {
+            r.Fail(path, "unknown component '" + (e.IsScalar() ? e.Scalar() : std::string("<not a name>")) +
+                             "' (frontend|processor|archiver|probe)");
+            return;
+          }
+          list.push_back(e.Scalar());
+        }
+        c.components = list;
+      };
+      components.show = [](const Config& c) { return Show(c.components); };
+      v.push_back(MakeSection<Config>("", true, [](Config& c) -> Config& { return c; },
+                                      {
+                                          Text("room", &Config::room, "this datacenter's name", "1-16 of [A-Za-z0-9_-]",
+                                               RoomName, {"\"A B\"", "\"\""}).Required(),
+                                          std::move(role),
+                                          std::move(components),
+                                          Text("run_dir", &Config::run_dir, "state files live here", "", NotEmpty, {"\"\""}),
+                                      }));
+    }
+    {
+      using O = HttpOptions;
+      v.push_back(MakeSection<O>("http", true, Part(&Config::http), {
+          Text("bind", &O::bind, "address both ports listen on", "", NotEmpty, {"\"\""}),
+          Num("public_port", &O::public_port, kPort, "the client API").Required(),
+          Num("admin_port", &O::admin_port, kPort, "/metrics, /healthz, /v1/admin/*").Required(),
+          Num("threads", &O::threads, Range<int>{1, 4096}, "pool threads; one keep-alive connection per thread"),
+          Num("max_queued", &O::max_queued, Range<int>{1, 1000000}, "accepted connections waiting for a thread"),
+          Num("keep_alive_timeout_ms", &O::keep_alive_timeout_ms, kMs, "idle keep-alive connections close after this"),
+          Num("receive_timeout_ms", &O::receive_timeout_ms, kMs, "a slow client is cut after this"),
+          Num("max_keep_alive_requests", &O::max_keep_alive_requests, kCount, "requests per keep-alive connection"),
+          Num("max_body_bytes", &O::max_body_bytes, Range<int64_t>{1, 64 << 20}, "larger bodies get 413 unread"),
+      }));
+    }
+    {
+      using O = AdminOptions;
+      v.push_back(MakeSection<O>("admin", false, Part(&Config::admin), {
+          Text("token_file", &O::token_file, "bearer token for admin actions; empty = admin actions refused"),
+      }));
+    }
+    v.push_back(MakeSection<RedisOptions>("redis", true, Part(&Config::redis), RedisKeys()));
+    v.push_back(MakeSection<RedisOptions>("replay_redis", false, Part(&Config::replay_redis), RedisKeys()));
+    {
+      using O = KafkaOptions;
+      v.push_back(MakeSection<O>("kafka", true, Part(&Config::kafka), {
+          Text("brokers", &O::brokers, "comma-separated host:port", "", NotEmpty, {"\"\""}).Required(),
+          Text("topic", &O::topic, "the messages topic", "", NotEmpty, {"\"\""}),
+          Text("consumer_group", &O::consumer_group, "the processor's consumer group", "", NotEmpty, {"\"\""}),
+          Num("produce_timeout_ms", &O::produce_timeout_ms, Range<int>{1, 300000}, "unacknowledged by then: 503"),
+      }));
+    }
+    {
+      using O = MysqlOptions;
+      v.push_back(MakeSection<O>("mysql", false, Part(&Config::mysql), {
+          Text("host", &O::host, "the replay archive's server", "", NotEmpty, {"\"\""}),
+          Num("port", &O::port, kPort, "its port"),
+          Text("user", &O::user, "its user", "", NotEmpty, {"\"\""}),
+          Text("password_file", &O::password_file, "file holding its password"),
+          Text("database", &O::database, "its database", "", NotEmpty, {"\"\""}),
+      }));
+    }
+    {
+      using O = PeerOptions;
+      v.push_back(MakeSection<O>("peer", false, Part(&Config::peer), {
+          Text("room", &O::room, "the other datacenter's name"),
+          Text("public_url", &O::public_url, "its frontends (write forwarding target)"),
+          Text("admin_url", &O::admin_url, "its admin API; comma-separated list of forwarding targets"),
+          Text("redis", &O::redis, "its Redis (stale-read fallback, promotion)", "host:port or empty", HostPortOrEmpty, {"nohostport"}),
+          Text("kafka", &O::kafka, "its Kafka"),
+      }));
+    }
+    {
+      using O = LimitOptions;
+      v.push_back(MakeSection<O>("limits", false, Part(&Config::limits), {
+          Num("max_text_bytes", &O::max_text_bytes, Range<int>{1, 65536}, "comment text, bytes of UTF-8"),
+          Num("uid_rate_per_sec", &O::uid_rate_per_sec, kRate, "messages per uid (token bucket)"),
+          Num("uid_burst", &O::uid_burst, kRate, "burst per uid"),
+          Num("ip_rate_per_sec", &O::ip_rate_per_sec, kRate, "requests per client address"),
+          Num("ip_burst", &O::ip_burst, kRate, "burst per client address"),
+          Num("max_like_burst", &O::max_like_burst, kCount, "largest count of one like post"),
+      }));
+    }
+    {
+      using O = CacheOptions;
+      v.push_back(MakeSection<O>("cache", false, Part(&Config::cache), {
+          Num("refresh_ms", &O::refresh_ms, Range<int>{1, 60000}, "one Redis round trip per tick for all hot rooms"),
+          Num("window", &O::window, kCount, "messages kept per (live room, type)"),
+          Num("idle_evict_ms", &O::idle_evict_ms, kLongMs, "a room nobody polled this long leaves the cache"),
+      }));
+    }
+    {
+      using O = PollOptions;
+      v.push_back(MakeSection<O>("poll", false, Part(&Config::poll), {
+          Num("next_poll_ms", &O::next_poll_ms, Range<int>{1, 600000}, "what clients wait between polls"),
+          Num("max_limit", &O::max_limit, Range<int>{1, 10000}, "most messages per poll"),
+          Num("big_room_online", &O::big_room_online, kCountOrZero, "online viewers from which a room is big"),
+          Num("big_room_limit", &O::big_room_limit, Range<int>{1, 10000}, "recent messages per poll in big rooms"),
+          Num("online_window_ms", &O::online_window_ms, kLongMs, "a viewer is online this long after a poll"),
+      }));
+    }
+    {
+      using O = ProcessorOptions;
+      v.push_back(MakeSection<O>("processor", false, Part(&Config::processor), {
+          Num("workers", &O::workers, Range<int>{1, kMaxProcessorWorkers}, "consumer group members"),
+          Num("batch_max", &O::batch_max, Range<int>{1, 100000}, "records per batch"),
+          Num("batch_wait_ms", &O::batch_wait_ms, Range<int>{0, 60000}, "wait for a batch to fill"),
+          Num("live_cap", &O::live_cap, Range<int>{1, 10000000}, "live set cap per (live room, type)"),
+          Num("unarchived_cap", &O::unarchived_cap, Range<int>{0, 100000000},
+              "unarchived messages kept past live_cap; 0 = no archiver"),
+      }));
+    }
+    {
+      using O = LikeOptions;
+      v.push_back(MakeSection<O>("likes", false, Part(&Config::likes), {
+          Num("flush_ms", &O::flush_ms, Range<int>{1, 60000}, "likes become one record per live room this often"),
+      }));
+    }
+    {
+      using O = CursorOptions;
+      v.push_back(MakeSection<O>("cursor", false, Part(&Config::cursor), {
+          Text("secret_file", &O::secret_file, "MAC key of poll cursors, the same in both rooms"),
+      }));
+    }
+    {
+      using O = ArchiveOptions;
+      v.push_back(MakeSection<O>("archive", false, Part(&Config::archive), {
+          // 10000 rows x 6 placeholders stays under MariaDB's 65535 per statement.
+          Num("batch_size", &O::batch_size, Range<int>{1, 10000}, "messages per Redis read and per INSERT"),
+          Num("end_wait_ms", &O::end_wait_ms, kMs, "after an end, wait this long for meta state=ended"),
+          Num("idle_end_ms", &O::idle_end_ms, kLongMs64, "no stored message this long = ended; 0 = never"),
+          Num("scan_interval_ms", &O::scan_interval_ms, kLongMs, "how often live Redis is scanned for ended rooms"),
+          Num("checkpoint_interval_ms", &O::checkpoint_interval_ms, kLongMs, "how often long live rooms are copied"),
+          Num("max_attempts", &O::max_attempts, Range<int>{1, 100}, "copy+verify rounds per job"),
+          Num("live_ttl_after_archive_s", &O::live_ttl_after_archive_s, kSeconds64,
+              "the live meta hash is kept this long; 0 = delete at once"),
+          Num("replay_ttl_s", &O::replay_ttl_s, Range<int64_t>{1, int64_t{30} * 86400}, "a loaded replay room lives this long"),
+          Num("replay_max_rooms", &O::replay_max_rooms, kCount, "most rooms in the replay Redis at once"),
+          Num("replay_max_limit", &O::replay_max_limit, Range<int>{1, 10000}, "most messages per replay page"),
+          Num("replay_load_wait_ms", &O::replay_load_wait_ms, Range<int>{1, 600000}, "wait for a load, then 503"),
+      }));
+    }
+    {
+      using O = HaOptions;
+      v.push_back(MakeSection<O>("ha", false, Part(&Config::ha), {
+          Flag("stale_read_fallback", &O::stale_read_fallback, "a secondary reads the primary while its replica is stale"),
+          Num("fallback_lag_seconds", &O::fallback_lag_seconds, Range<double>{0, 86400, true}, "stale above this lag"),
+          Num("recover_lag_seconds", &O::recover_lag_seconds, kLagSeconds, "back to local reads below this lag..."),
+          Num("recover_dwell_ms", &O::recover_dwell_ms, kMsOrZero, "...held this long"),
+          Num("peer_watch_ms", &O::peer_watch_ms, Range<int>{1, 600000}, "how often the other room is asked its role"),
+          Text("lease_key", &O::lease_key, "the primary lease's leader key in etcd", "an etcd key starting with '/'",
+               [](const std::string& v) { return v.empty() || v[0] != '/' ? std::string("must be an etcd key starting with '/'") : ""; },
+               {"\"\"", "danmu/leader"}),
+          Num("lease_ttl_s", &O::lease_ttl_s, Range<int>{2, 60}, "its etcd lease TTL (seconds)"),
+          Num("lease_renew_ms", &O::lease_renew_ms, Range<int>{100, 60000}, "renewal interval"),
+          Num("lease_margin_ms", &O::lease_margin_ms, Range<int>{100, 60000}, "safety margin for clock rate and latency"),
+          Flag("auto_failover", &O::auto_failover, "this room takes the expired key and promotes itself"),
+          Num("auto_failover_max_lag_bytes", &O::auto_failover_max_lag_bytes, Range<int64_t>{0, int64_t{1} << 40},
+              "...only if its replica trails the last holder by at most this"),
+          Num("catch_up_lookback_ms", &O::catch_up_lookback_ms, Range<int64_t>{1, int64_t{7} * 86400000},
+              "a forced promotion re-ingests the old primary's acks from this long before"),
+      }));
+    }
+    {
+      using O = EtcdOptions;
+      v.push_back(MakeSection<O>("etcd", false, Part(&Config::etcd), {
+          Text("endpoints", &O::endpoints, "comma-separated http://host:port of every member; empty: no lease",
+               "comma-separated http://host:port", EtcdEndpoints, {"127.0.0.1:2379", "\"http://h\""}),
+          Num("timeout_ms", &O::timeout_ms, Range<int>{1, 60000}, "per request and member"),
+      }));
+    }
+    {
+      using O = DegradeOptions;
+      v.push_back(MakeSection<O>("degrade", false, Part(&Config::degrade), {
+          Num("thin_limit", &O::thin_limit, Range<int>{1, 10000}, "level 2: comments per poll in big rooms"),
+          Num("thin_room_online", &O::thin_room_online, kCountOrZero, "level 2 applies from this many viewers"),
+          Num("backoff_step_ms", &O::backoff_step_ms, kMs, "level 3: next_poll_ms doubles this often"),
+          Num("backoff_max_ms", &O::backoff_max_ms, kMs, "level 3: up to this cap"),
+          Num("default_for_s", &O::default_for_s, Range<int>{1, 30 * 86400}, "a manual switch expires after this"),
+          Num("watch_ms", &O::watch_ms, Range<int>{1, 600000}, "frontends re-read the switch key this often"),
+          Flag("auto", &O::auto_enabled, "automatic control by the active primary"),
+          Num("eval_ms", &O::eval_ms, Range<int>{1, 600000}, "automatic evaluation interval"),
+          Num("dwell_ms", &O::dwell_ms, kMsOrZero, "lower one level only after every signal stayed low this long"),
+          Num("lower_ratio", &O::lower_ratio, Range<double>{0, 1, true, true}, "low = below threshold x this"),
+          Thresholds("kafka_lag_seconds", &O::kafka_lag_seconds, Range<double>{0, 1e9}, "raise thresholds, levels 1-3"),
+          Thresholds("redis_latency_ms", &O::redis_latency_ms, Range<double>{0, 1e9}, "raise thresholds, levels 1-3"),
+          Thresholds("replication_lag_seconds", &O::replication_lag_seconds, Range<double>{0, 1e9},
+                     "raise thresholds, levels 1-3"),
+          Thresholds("in_flight_requests", &O::in_flight_requests, Range<double>{0, 1e9}, "raise thresholds, levels 1-3"),
+      }));
+    }
+    {
+      using O = WebOptions;
+      v.push_back(MakeSection<O>("web", false, Part(&Config::web), {
+          Text("static_dir", &O::static_dir, "folder of the pages' files; empty: found next to the build or install"),
+          Num("status_sample_ms", &O::status_sample_ms, Range<int>{200, 60000}, "/v1/status samples this often"),
+          Num("status_history", &O::status_history, Range<int>{1, 10000}, "samples kept for the sparklines"),
+      }));
+    }
+    {
+      using O = ProbeOptions;
+      v.push_back(MakeSection<O>("probe", false, Part(&Config::probe), {
+          Num("interval_ms", &O::interval_ms, kLongMs, "one probe round per interval"),
+          Num("timeout_ms", &O::timeout_ms, Range<int>{1, 600000}, "not visible by then = a failure"),
+      }));
+    }
+    return v;
+  }();
+  return sections;
+}
+
+// The checks that span keys, once every section was read.
+void Validate(Reader& r, const Config& c) {
+  if (c.http.public_port == c.http.admin_port) r.Fail("http.admin_port", "must differ from http.public_port");
+  if (c.role == Role::kSecondary && c.peer.public_url.empty()) {
+    r.Fail("peer.public_url", "is required for a secondary room (writes are forwarded there)");
+  }
+  if (c.ha.recover_lag_seconds > c.ha.fallback_lag_seconds) {
+    r.Fail("ha.recover_lag_seconds", "must not exceed ha.fallback_lag_seconds (hysteresis)");
+  }
+  if (c.ha.lease_renew_ms * 2 + c.ha.lease_margin_ms > c.ha.lease_ttl_s * 1000) {
+    r.Fail("ha.lease_renew_ms", "must leave room for two renewals and the margin inside the TTL "
+                                "(2 x lease_renew_ms + lease_margin_ms <= lease_ttl_s x 1000)");
+  }
+  if (c.cache.window > c.processor.live_cap) r.Fail("cache.window", "must not exceed processor.live_cap");
+  if (c.processor.unarchived_cap != 0 && c.processor.unarchived_cap < c.processor.live_cap) {
+    r.Fail("processor.unarchived_cap", "must be 0 (no archiver) or at least processor.live_cap");
+  }
 }
 
 }  // namespace
 
-Result<Config> ParseConfig(const std::string& yaml_text) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return Status(Code::kInvalidArgument, std::string("config is not valid YAML: ") + e.what());
-  }
-  std::string error;
-  Reader r(&error);
+Config DefaultConfig() {
   Config c;
-  r.OnlyKeys(root, "", {"room", "role", "components", "run_dir", "http", "admin", "redis", "replay_redis", "kafka",
-                        "mysql", "peer", "limits", "cache", "poll", "processor", "likes", "cursor", "archive", "ha", "degrade", "probe", "etcd", "web"});
-  r.Get(root, "", "room", &c.room, true);
-  std::string role;
-  r.Get(root, "", "role", &role, true);
-  if (!r.failed()) {
-    if (role == "primary") c.role = Role::kPrimary;
-    else if (role == "secondary") c.role = Role::kSecondary;
-    else r.Fail("role", "must be 'primary' or 'secondary', got '" + role + "'");
-  }
-  if (!r.failed() && (c.room.empty() || c.room.size() > 16 ||
-                      !std::all_of(c.room.begin(), c.room.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_'; }))) {
-    r.Fail("room", "must be 1-16 characters of [A-Za-z0-9_-]");
-  }
-  if (root["components"]) {
-    if (!root["components"].IsSequence()) {
-      r.Fail("components", "must be a list");
-    } else {
-      static const std::set<std::string> known = {"frontend", "processor", "archiver", "probe"};
-      for (const auto& n : root["components"]) {
-        auto v = n.as<std::string>();
-        if (!known.count(v)) r.Fail("components", "unknown component '" + v + "' (frontend|processor|archiver|probe)");
-        c.components.push_back(v);
-      }
-    }
-  } else {
-    c.components = {"frontend", "processor"};
-  }
-  r.Get(root, "", "run_dir", &c.run_dir);
-
-  const YAML::Node http = root["http"];
-  if (!http) r.Fail("http", "is required");
-  r.OnlyKeys(http, "http", {"bind", "public_port", "admin_port", "threads", "max_queued", "keep_alive_timeout_ms",
-                            "receive_timeout_ms", "max_keep_alive_requests", "max_body_bytes"});
-  r.Get(http, "http", "bind", &c.http.bind);
-  r.Get(http, "http", "public_port", &c.http.public_port, true);
-  r.Get(http, "http", "admin_port", &c.http.admin_port, true);
-  r.Get(http, "http", "threads", &c.http.threads);
-  r.Get(http, "http", "max_queued", &c.http.max_queued);
-  r.Get(http, "http", "keep_alive_timeout_ms", &c.http.keep_alive_timeout_ms);
-  r.Get(http, "http", "receive_timeout_ms", &c.http.receive_timeout_ms);
-  r.Get(http, "http", "max_keep_alive_requests", &c.http.max_keep_alive_requests);
-  r.Get(http, "http", "max_body_bytes", &c.http.max_body_bytes);
-  if (!r.failed()) {
-    CheckPort(r, "http.public_port", c.http.public_port);
-    CheckPort(r, "http.admin_port", c.http.admin_port);
-    if (c.http.public_port == c.http.admin_port) r.Fail("http.admin_port", "must differ from http.public_port");
-    CheckPositive(r, "http.threads", c.http.threads);
-    CheckPositive(r, "http.max_body_bytes", static_cast<double>(c.http.max_body_bytes));
-  }
-
-  const YAML::Node admin = root["admin"];
-  r.OnlyKeys(admin, "admin", {"token_file"});
-  r.Get(admin, "admin", "token_file", &c.admin.token_file);
-
-  ReadRedis(r, root, "redis", &c.redis, true);
-  ReadRedis(r, root, "replay_redis", &c.replay_redis, false);
-  if (!r.failed() && !ValidAddress(c.redis.address)) r.Fail("redis.address", "must be host:port");
-
-  const YAML::Node kafka = root["kafka"];
-  if (!kafka) r.Fail("kafka", "is required");
-  r.OnlyKeys(kafka, "kafka", {"brokers", "topic", "consumer_group", "produce_timeout_ms"});
-  r.Get(kafka, "kafka", "brokers", &c.kafka.brokers, true);
-  r.Get(kafka, "kafka", "topic", &c.kafka.topic);
-  r.Get(kafka, "kafka", "consumer_group", &c.kafka.consumer_group);
-  r.Get(kafka, "kafka", "produce_timeout_ms", &c.kafka.produce_timeout_ms);
-
-  const YAML::Node mysql = root["mysql"];
-  r.OnlyKeys(mysql, "mysql", {"host", "port", "user", "password_file", "database"});
-  r.Get(mysql, "mysql", "host", &c.mysql.host);
-  r.Get(mysql, "mysql", "port", &c.mysql.port);
-  r.Get(mysql, "mysql", "user", &c.mysql.user);
-  r.Get(mysql, "mysql", "password_file", &c.mysql.password_file);
-  r.Get(mysql, "mysql", "database", &c.mysql.database);
-
-  const YAML::Node peer = root["peer"];
-  r.OnlyKeys(peer, "peer", {"room", "public_url", "admin_url", "redis", "kafka"});
-  r.Get(peer, "peer", "room", &c.peer.room);
-  r.Get(peer, "peer", "public_url", &c.peer.public_url);
-  r.Get(peer, "peer", "admin_url", &c.peer.admin_url);
-  r.Get(peer, "peer", "redis", &c.peer.redis);
-  r.Get(peer, "peer", "kafka", &c.peer.kafka);
-  if (!r.failed() && c.role == Role::kSecondary && c.peer.public_url.empty()) {
-    r.Fail("peer.public_url", "is required for a secondary room (writes are forwarded there)");
-  }
-
-  const YAML::Node limits = root["limits"];
-  r.OnlyKeys(limits, "limits", {"max_text_bytes", "uid_rate_per_sec", "uid_burst", "ip_rate_per_sec", "ip_burst",
-                                "max_like_burst"});
-  r.Get(limits, "limits", "max_text_bytes", &c.limits.max_text_bytes);
-  r.Get(limits, "limits", "uid_rate_per_sec", &c.limits.uid_rate_per_sec);
-  r.Get(limits, "limits", "uid_burst", &c.limits.uid_burst);
-  r.Get(limits, "limits", "ip_rate_per_sec", &c.limits.ip_rate_per_sec);
-  r.Get(limits, "limits", "ip_burst", &c.limits.ip_burst);
-  r.Get(limits, "limits", "max_like_burst", &c.limits.max_like_burst);
-
-  const YAML::Node cache = root["cache"];
-  r.OnlyKeys(cache, "cache", {"refresh_ms", "window", "idle_evict_ms"});
-  r.Get(cache, "cache", "refresh_ms", &c.cache.refresh_ms);
-  r.Get(cache, "cache", "window", &c.cache.window);
-  r.Get(cache, "cache", "idle_evict_ms", &c.cache.idle_evict_ms);
-
-  const YAML::Node poll = root["poll"];
-  r.OnlyKeys(poll, "poll", {"next_poll_ms", "max_limit", "big_room_online", "big_room_limit", "online_window_ms"});
-  r.Get(poll, "poll", "next_poll_ms", &c.poll.next_poll_ms);
-  r.Get(poll, "poll", "max_limit", &c.poll.max_limit);
-  r.Get(poll, "poll", "big_room_online", &c.poll.big_room_online);
-  r.Get(poll, "poll", "big_room_limit", &c.poll.big_room_limit);
-  r.Get(poll, "poll", "online_window_ms", &c.poll.online_window_ms);
-
-  const YAML::Node proc = root["processor"];
-  r.OnlyKeys(proc, "processor", {"workers", "batch_max", "batch_wait_ms", "live_cap", "unarchived_cap"});
-  r.Get(proc, "processor", "workers", &c.processor.workers);
-  r.Get(proc, "processor", "batch_max", &c.processor.batch_max);
-  r.Get(proc, "processor", "batch_wait_ms", &c.processor.batch_wait_ms);
-  r.Get(proc, "processor", "live_cap", &c.processor.live_cap);
-  r.Get(proc, "processor", "unarchived_cap", &c.processor.unarchived_cap);
-
-  const YAML::Node likes = root["likes"];
-  r.OnlyKeys(likes, "likes", {"flush_ms"});
-  r.Get(likes, "likes", "flush_ms", &c.likes.flush_ms);
-
-  const YAML::Node cursor = root["cursor"];
-  r.OnlyKeys(cursor, "cursor", {"secret_file"});
-  r.Get(cursor, "cursor", "secret_file", &c.cursor.secret_file);
-
-  const YAML::Node archive = root["archive"];
-  r.OnlyKeys(archive, "archive", {"batch_size", "end_wait_ms", "idle_end_ms", "scan_interval_ms",
-                                  "checkpoint_interval_ms", "max_attempts",
-                                  "live_ttl_after_archive_s", "replay_ttl_s", "replay_max_rooms", "replay_max_limit",
-                                  "replay_load_wait_ms"});
-  r.Get(archive, "archive", "batch_size", &c.archive.batch_size);
-  r.Get(archive, "archive", "end_wait_ms", &c.archive.end_wait_ms);
-  r.Get(archive, "archive", "idle_end_ms", &c.archive.idle_end_ms);
-  r.Get(archive, "archive", "scan_interval_ms", &c.archive.scan_interval_ms);
-  r.Get(archive, "archive", "checkpoint_interval_ms", &c.archive.checkpoint_interval_ms);
-  r.Get(archive, "archive", "max_attempts", &c.archive.max_attempts);
-  r.Get(archive, "archive", "live_ttl_after_archive_s", &c.archive.live_ttl_after_archive_s);
-  r.Get(archive, "archive", "replay_ttl_s", &c.archive.replay_ttl_s);
-  r.Get(archive, "archive", "replay_max_rooms", &c.archive.replay_max_rooms);
-  r.Get(archive, "archive", "replay_max_limit", &c.archive.replay_max_limit);
-  r.Get(archive, "archive", "replay_load_wait_ms", &c.archive.replay_load_wait_ms);
-  if (!r.failed()) {
-    // 10922 rows x 6 placeholders stays under MariaDB's 65535 per statement.
-    if (c.archive.batch_size < 1 || c.archive.batch_size > 10000) r.Fail("archive.batch_size", "must be 1..10000");
-    CheckPositive(r, "archive.end_wait_ms", c.archive.end_wait_ms);
-    if (c.archive.idle_end_ms < 0) r.Fail("archive.idle_end_ms", "must be >= 0 (0 = never)");
-    CheckPositive(r, "archive.scan_interval_ms", c.archive.scan_interval_ms);
-    CheckPositive(r, "archive.checkpoint_interval_ms", c.archive.checkpoint_interval_ms);
-    CheckPositive(r, "archive.max_attempts", c.archive.max_attempts);
-    if (c.archive.live_ttl_after_archive_s < 0) r.Fail("archive.live_ttl_after_archive_s", "must be >= 0 (0 = delete at once)");
-    CheckPositive(r, "archive.replay_ttl_s", static_cast<double>(c.archive.replay_ttl_s));
-    CheckPositive(r, "archive.replay_max_rooms", c.archive.replay_max_rooms);
-    CheckPositive(r, "archive.replay_max_limit", c.archive.replay_max_limit);
-    CheckPositive(r, "archive.replay_load_wait_ms", c.archive.replay_load_wait_ms);
-  }
-
-  const YAML::Node ha = root["ha"];
-  r.OnlyKeys(ha, "ha", {"stale_read_fallback", "fallback_lag_seconds", "recover_lag_seconds", "recover_dwell_ms",
-                        "peer_watch_ms", "lease_key", "lease_ttl_s", "lease_renew_ms", "lease_margin_ms",
-                        "auto_failover", "auto_failover_max_lag_bytes", "catch_up_lookback_ms"});
-  r.Get(ha, "ha", "stale_read_fallback", &c.ha.stale_read_fallback);
-  r.Get(ha, "ha", "lease_key", &c.ha.lease_key);
-  r.Get(ha, "ha", "lease_ttl_s", &c.ha.lease_ttl_s);
-  r.Get(ha, "ha", "lease_renew_ms", &c.ha.lease_renew_ms);
-  r.Get(ha, "ha", "lease_margin_ms", &c.ha.lease_margin_ms);
-  r.Get(ha, "ha", "auto_failover", &c.ha.auto_failover);
-  r.Get(ha, "ha", "auto_failover_max_lag_bytes", &c.ha.auto_failover_max_lag_bytes);
-  r.Get(ha, "ha", "catch_up_lookback_ms", &c.ha.catch_up_lookback_ms);
-  if (!r.failed()) {
-    if (c.ha.lease_key.empty() || c.ha.lease_key[0] != '/') r.Fail("ha.lease_key", "must be an etcd key starting with '/'");
-    if (c.ha.lease_ttl_s < 2 || c.ha.lease_ttl_s > 60) r.Fail("ha.lease_ttl_s", "must be 2..60 (seconds)");
-    if (c.ha.lease_margin_ms < 100) r.Fail("ha.lease_margin_ms", "must be >= 100");
-    if (c.ha.lease_renew_ms < 100 || c.ha.lease_renew_ms * 2 + c.ha.lease_margin_ms > c.ha.lease_ttl_s * 1000) {
-      r.Fail("ha.lease_renew_ms", "must be >= 100 and leave room for two renewals and the margin inside the TTL "
-                                  "(2 x lease_renew_ms + lease_margin_ms <= lease_ttl_s x 1000)");
-    }
-    if (c.ha.auto_failover_max_lag_bytes < 0) r.Fail("ha.auto_failover_max_lag_bytes", "must be >= 0");
-    if (c.ha.catch_up_lookback_ms <= 0) r.Fail("ha.catch_up_lookback_ms", "must be > 0");
-  }
-  r.Get(ha, "ha", "fallback_lag_seconds", &c.ha.fallback_lag_seconds);
-  r.Get(ha, "ha", "recover_lag_seconds", &c.ha.recover_lag_seconds);
-  r.Get(ha, "ha", "recover_dwell_ms", &c.ha.recover_dwell_ms);
-  r.Get(ha, "ha", "peer_watch_ms", &c.ha.peer_watch_ms);
-  if (!r.failed() && c.ha.recover_lag_seconds > c.ha.fallback_lag_seconds) {
-    r.Fail("ha.recover_lag_seconds", "must not exceed ha.fallback_lag_seconds (hysteresis)");
-  }
-
-  const YAML::Node etcd = root["etcd"];
-  r.OnlyKeys(etcd, "etcd", {"endpoints", "timeout_ms"});
-  r.Get(etcd, "etcd", "endpoints", &c.etcd.endpoints);
-  r.Get(etcd, "etcd", "timeout_ms", &c.etcd.timeout_ms);
-  if (!r.failed()) {
-    CheckPositive(r, "etcd.timeout_ms", c.etcd.timeout_ms);
-    std::stringstream list(c.etcd.endpoints);
-    for (std::string e; std::getline(list, e, ',');) {
-      if (e.rfind("http://", 0) != 0 || !ValidAddress(e.substr(7))) {
-        r.Fail("etcd.endpoints", "entry '" + e + "' is not http://host:port");
-        break;
-      }
-    }
-  }
-
-  const YAML::Node probe = root["probe"];
-  r.OnlyKeys(probe, "probe", {"interval_ms", "timeout_ms"});
-  r.Get(probe, "probe", "interval_ms", &c.probe.interval_ms);
-  r.Get(probe, "probe", "timeout_ms", &c.probe.timeout_ms);
-
-  const YAML::Node web = root["web"];
-  r.OnlyKeys(web, "web", {"static_dir", "status_sample_ms", "status_history"});
-  r.Get(web, "web", "static_dir", &c.web.static_dir);
-  r.Get(web, "web", "status_sample_ms", &c.web.status_sample_ms);
-  r.Get(web, "web", "status_history", &c.web.status_history);
-  if (!r.failed() && (c.web.status_sample_ms < 200 || c.web.status_sample_ms > 60000)) {
-    r.Fail("web.status_sample_ms", "must be 200..60000");
-  }
-  if (!r.failed() && (c.web.status_history < 1 || c.web.status_history > 10000)) {
-    r.Fail("web.status_history", "must be 1..10000");
-  }
-
-  const YAML::Node dg = root["degrade"];
-  r.OnlyKeys(dg, "degrade", {"thin_limit", "thin_room_online", "backoff_step_ms", "backoff_max_ms", "default_for_s",
-                             "watch_ms", "auto", "eval_ms", "dwell_ms", "lower_ratio", "kafka_lag_seconds",
-                             "redis_latency_ms", "replication_lag_seconds", "in_flight_requests"});
-  r.Get(dg, "degrade", "thin_limit", &c.degrade.thin_limit);
-  r.Get(dg, "degrade", "thin_room_online", &c.degrade.thin_room_online);
-  r.Get(dg, "degrade", "backoff_step_ms", &c.degrade.backoff_step_ms);
-  r.Get(dg, "degrade", "backoff_max_ms", &c.degrade.backoff_max_ms);
-  r.Get(dg, "degrade", "default_for_s", &c.degrade.default_for_s);
-  r.Get(dg, "degrade", "watch_ms", &c.degrade.watch_ms);
-  r.Get(dg, "degrade", "auto", &c.degrade.auto_enabled);
-  r.Get(dg, "degrade", "eval_ms", &c.degrade.eval_ms);
-  r.Get(dg, "degrade", "dwell_ms", &c.degrade.dwell_ms);
-  r.Get(dg, "degrade", "lower_ratio", &c.degrade.lower_ratio);
-  for (auto [key, out] : std::vector<std::pair<const char*, std::vector<double>*>>{
-           {"kafka_lag_seconds", &c.degrade.kafka_lag_seconds}, {"redis_latency_ms", &c.degrade.redis_latency_ms},
-           {"replication_lag_seconds", &c.degrade.replication_lag_seconds},
-           {"in_flight_requests", &c.degrade.in_flight_requests}}) {
-    if (!dg || !dg[key]) continue;
-    std::string path = std::string("degrade.") + key;
-    if (!dg[key].IsSequence() || dg[key].size() != 3) {
-      r.Fail(path, "must be a list of 3 raise thresholds (levels 1, 2, 3)");
-      continue;
-    }
-    out->clear();
-    try {
-      for (const auto& n : dg[key]) out->push_back(n.as<double>());
-    } catch (const YAML::Exception&) {
-      r.Fail(path, "must hold numbers");
-    }
-    if (out->size() == 3 && !((*out)[0] <= (*out)[1] && (*out)[1] <= (*out)[2])) r.Fail(path, "must be ascending");
-  }
-  if (!r.failed() && (c.degrade.lower_ratio <= 0 || c.degrade.lower_ratio >= 1)) {
-    r.Fail("degrade.lower_ratio", "must be between 0 and 1 (exclusive)");
-  }
-
-  if (!r.failed()) {
-    CheckPositive(r, "degrade.thin_limit", c.degrade.thin_limit);
-    CheckPositive(r, "degrade.backoff_max_ms", c.degrade.backoff_max_ms);
-    CheckPositive(r, "degrade.watch_ms", c.degrade.watch_ms);
-    CheckPositive(r, "limits.max_text_bytes", c.limits.max_text_bytes);
-    CheckPositive(r, "limits.uid_rate_per_sec", c.limits.uid_rate_per_sec);
-    CheckPositive(r, "limits.uid_burst", c.limits.uid_burst);
-    CheckPositive(r, "limits.max_like_burst", c.limits.max_like_burst);
-    CheckPositive(r, "cache.refresh_ms", c.cache.refresh_ms);
-    CheckPositive(r, "cache.window", c.cache.window);
-    CheckPositive(r, "poll.next_poll_ms", c.poll.next_poll_ms);
-    CheckPositive(r, "poll.max_limit", c.poll.max_limit);
-    CheckPositive(r, "poll.big_room_limit", c.poll.big_room_limit);
-    CheckPositive(r, "processor.workers", c.processor.workers);
-    CheckPositive(r, "processor.batch_max", c.processor.batch_max);
-    CheckPositive(r, "processor.live_cap", c.processor.live_cap);
-    CheckPositive(r, "likes.flush_ms", c.likes.flush_ms);
-    if (c.cache.window > c.processor.live_cap) r.Fail("cache.window", "must not exceed processor.live_cap");
-    if (c.processor.unarchived_cap != 0 && c.processor.unarchived_cap < c.processor.live_cap) {
-      r.Fail("processor.unarchived_cap", "must be 0 (no archiver) or at least processor.live_cap");
-    }
-  }
-  if (r.failed()) return Status(Code::kInvalidArgument, error);
+  c.components = {"frontend", "processor"};
   return c;
+}
+
+Result<Config> ParseConfig(const std::string& yaml_text) {
+  Reader r;
+  Config c = DefaultConfig();
+  try {
+    YAML::Node root;
+    try {
+      root = YAML::Load(yaml_text);
+    } catch (const YAML::Exception& e) {
+      return Status(Code::kInvalidArgument, std::string("config is not valid YAML: ") + e.what());
+    }
+    if (!root.IsMap()) return Status(Code::kInvalidArgument, "config key '<root>': must be a mapping");
+    const auto& sections = Sections();
+    // Unknown keys first, everywhere: a typo is the likeliest mistake.
+    std::set<std::string> top = sections.front().names;
+    for (const auto& s : sections) if (!s.name.empty()) top.insert(s.name);
+    for (const auto& kv : root) {
+      if (!kv.first.IsScalar() || !top.count(kv.first.Scalar())) r.Fail(kv.first.IsScalar() ? kv.first.Scalar() : "<root>", "unknown key");
+    }
+    for (const auto& s : sections) {
+      if (s.name.empty()) continue;
+      const YAML::Node n = root[s.name];
+      if (!n) continue;
+      if (!n.IsMap()) { r.Fail(s.name, "must be a mapping"); continue; }
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar() || !s.names.count(kv.first.Scalar())) {
+          r.Fail(Join(s.name, kv.first.IsScalar() ? kv.first.Scalar() : "<key>"), "unknown key");
+        }
+      }
+    }
+    for (const auto& s : sections) {
+      const YAML::Node n = s.name.empty() ? root : root[s.name];
+      if (!n) {
+        if (s.required) r.Fail(s.name, "is required");
+        continue;
+      }
+      if (!n.IsMap()) continue;  // reported above
+      s.read(r, n, c);
+    }
+  } catch (const YAML::Exception& e) {
+    r.Fail("<root>", std::string("cannot be read: ") + e.what());
+  }
+  if (!r.failed()) Validate(r, c);
+  if (r.failed()) return Status(Code::kInvalidArgument, r.error());
+  return c;
+}
+
+std::vector<ConfigKeyInfo> ConfigReference(const Config& values) {
+  std::vector<ConfigKeyInfo> out;
+  for (const auto& s : Sections()) s.describe(values, &out);
+  return out;
 }
 
 Result<Config> LoadConfig(const std::string& path) {

@@ -1,6 +1,11 @@
 #include "core/base/config.h"
+#include "core/base/config_keys.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
 
 namespace danmu::core {
 namespace {
@@ -10,6 +15,7 @@ room: A
 role: primary
 http: {public_port: 17000, admin_port: 17001}
 redis: {address: "127.0.0.1:17010"}
+replay_redis: {address: "127.0.0.1:17012"}
 kafka: {brokers: "127.0.0.1:17020"}
 )";
 
@@ -64,6 +70,103 @@ TEST(ConfigTest, BadConfigsNameTheKey) {
     ASSERT_FALSE(r.ok()) << c.yaml;
     EXPECT_NE(r.status().message().find("'" + c.key + "'"), std::string::npos)
         << "message '" << r.status().message() << "' should name " << c.key;
+  }
+}
+
+// kMinimal with `key` (dotted, one or two levels) set to the YAML `value`.
+std::string With(const std::string& key, const std::string& value) {
+  YAML::Node root = YAML::Load(kMinimal);
+  auto dot = key.find('.');
+  if (dot == std::string::npos) {
+    root[key] = YAML::Load(value);
+  } else {
+    root[key.substr(0, dot)][key.substr(dot + 1)] = YAML::Load(value);
+  }
+  YAML::Emitter out;
+  out << root;
+  return out.c_str();
+}
+
+void ExpectRefused(const std::string& key, const std::string& value) {
+  auto r = ParseConfig(With(key, value));
+  ASSERT_FALSE(r.ok()) << key << ": " << value << " was accepted";
+  EXPECT_NE(r.status().message().find("'" + key + "'"), std::string::npos)
+      << "message '" << r.status().message() << "' should name " << key;
+}
+
+// processor.workers sizes fixed per-worker arrays: beyond their size it must
+// not start (it used to write past them).
+TEST(ConfigTest, ProcessorWorkersIsBounded) {
+  ExpectRefused("processor.workers", "65");
+  ExpectRefused("processor.workers", "0");
+  auto ok = ParseConfig(With("processor.workers", std::to_string(kMaxProcessorWorkers)));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->processor.workers, kMaxProcessorWorkers);
+}
+
+// Limits that used to be accepted although they break the daemon: intervals
+// of 0 spin their loop, a manual switch of 0 s expires as it is set, a
+// timeout of 0 fails every call, a component that is not a name crashed.
+TEST(ConfigTest, LimitsThatWereNotCheckedAreRefused) {
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"ha.peer_watch_ms", "0"}, {"degrade.default_for_s", "0"}, {"degrade.eval_ms", "0"},
+           {"redis.timeout_ms", "0"}, {"kafka.produce_timeout_ms", "-1"}, {"mysql.port", "0"},
+           {"limits.ip_burst", "0"}, {"poll.max_limit", "100000"}, {"probe.interval_ms", "0"},
+           {"http.max_queued", "0"}, {"cache.idle_evict_ms", "0"}, {"processor.batch_wait_ms", "-5"},
+           {"replay_redis.address", "nohostport"}, {"components", "[{a: b}]"},
+           {"degrade.kafka_lag_seconds", "[-1, 2, 3]"}, {"ha.fallback_lag_seconds", ".nan"}}) {
+    ExpectRefused(key, value);
+  }
+}
+
+// Every key of the tables with a limit: the values just outside it are
+// refused with the key's name; the defaults lie inside.
+TEST(ConfigTest, EveryLimitIsRangeChecked) {
+  int checked = 0;
+  for (const auto& k : ConfigReference()) {
+    for (const auto& v : k.outside) {
+      ExpectRefused(k.key, v);
+      ++checked;
+    }
+    if (!k.range.empty() && k.outside.empty()) ADD_FAILURE() << k.key << " has a range but no value outside it";
+  }
+  EXPECT_GT(checked, 100);
+}
+
+// Every default, written out and read back, is accepted and stays the same.
+TEST(ConfigTest, DefaultsParseBackToThemselves) {
+  YAML::Node root = YAML::Load(kMinimal);
+  for (const auto& k : ConfigReference()) {
+    if (k.required) continue;
+    auto dot = k.key.find('.');
+    YAML::Node v = YAML::Load(k.value);
+    if (dot == std::string::npos) root[k.key] = v;
+    else root[k.key.substr(0, dot)][k.key.substr(dot + 1)] = v;
+  }
+  YAML::Emitter out;
+  out << root;
+  auto c = ParseConfig(out.c_str());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto want = ConfigReference(), got = ConfigReference(*c);
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (!want[i].required) {
+      EXPECT_EQ(got[i].value, want[i].value) << want[i].key;
+    }
+  }
+}
+
+// config/room-*.yaml document every key (README: "every key is listed").
+TEST(ConfigTest, ShippedConfigsListEveryKey) {
+  for (const char* f : {"config/room-a.yaml", "config/room-b.yaml"}) {
+    YAML::Node root = YAML::LoadFile(std::string(DANMU_SOURCE_DIR) + "/" + f);
+    for (const auto& k : ConfigReference()) {
+      auto dot = k.key.find('.');
+      bool present = dot == std::string::npos ? bool(root[k.key])
+                                              : bool(root[k.key.substr(0, dot)]) &&
+                                                    bool(root[k.key.substr(0, dot)][k.key.substr(dot + 1)]);
+      EXPECT_TRUE(present) << f << " does not list " << k.key << " (" << k.comment << ")";
+    }
   }
 }
 

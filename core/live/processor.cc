@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 
+#include "core/base/config_keys.h"
 #include "core/store/kafka_consumer.h"
 #include "core/live/live_writer.h"
 #include "core/base/log.h"
@@ -14,6 +15,8 @@ namespace danmu::core {
 
 Processor::Processor(const Config& config, ProcessorHooks hooks, const Clock& clock, Metrics* metrics)
     : config_(config), hooks_(std::move(hooks)), clock_(clock), metrics_(metrics) {
+  // The config refuses processor.workers above kMaxProcessorWorkers.
+  static_assert(kMaxWorkers == kMaxProcessorWorkers, "per-worker arrays and the config check must agree");
   for (int i = 0; i < kMaxWorkers; ++i) {
     worker_backlog_[i] = -1;
     worker_sampled_at_[i] = -1;
@@ -51,7 +54,9 @@ Processor::~Processor() { Stop(); }
 
 void Processor::Start() {
   stop_ = false;
-  for (int i = 0; i < config_.processor.workers; ++i) workers_.emplace_back([this, i] { Worker(i); });
+  // The config refuses processor.workers above kMaxWorkers; the bound here
+  // keeps the per-worker arrays safe for a Config built in code too.
+  for (int i = 0; i < std::min(config_.processor.workers, kMaxWorkers); ++i) workers_.emplace_back([this, i] { Worker(i); });
 }
 
 void Processor::Stop() {

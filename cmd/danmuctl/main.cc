@@ -22,15 +22,19 @@
 //                                        live sets, archive watermark, evicted, MySQL rows
 //   archive run LIVE_ROOM [--mode auto|checkpoint|archive] [--room A|B] [--json]
 //                                        archive (ended) or checkpoint (live) a room now
+// Every argument is checked against the command table (Commands() below)
+// before anything is contacted: a bad one is a usage error, exit 2.
 // Addresses come from flags, else the file named by --env, else the process
 // environment, else run/stack.env (DANMU_A_ADMIN, DANMU_B_ADMIN,
 // DANMU_A_HTTP, DANMU_B_HTTP, DANMU_TOKEN_FILE, DANMU_RUN_DIR).
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,6 +45,8 @@
 #include "core/base/config.h"
 #include "core/http/http_client.h"
 #include "core/base/json_text.h"
+#include "core/model/validation.h"
+#include "core/store/redis_client.h"
 #include "replication/ops/admin_client.h"
 #include "replication/ops/drill.h"
 #include "replication/reconciler.h"
@@ -50,38 +56,175 @@ namespace {
 
 using danmu::replication::AdminClient;
 
+// ---- Arguments ------------------------------------------------------------
+// Every command declares its positional arguments and flags, each with a
+// check; main validates the whole command line against that table before
+// anything is contacted. Anything wrong is a usage error: exit 2, a message
+// naming the argument, and the command's usage line. Handlers then read
+// values that are known to be well-formed (no stoi on user input).
+
+// Returns what is wrong with a value, "" when it is fine.
+using Check = std::string (*)(const std::string&);
+
+std::string AnyText(const std::string& v) { return v.empty() ? "must not be empty" : ""; }
+
+std::string RoomAB(const std::string& v) {
+  return v == "A" || v == "a" || v == "B" || v == "b" ? "" : "must be A or B";
+}
+
+std::string RoomABAll(const std::string& v) { return v == "all" || RoomAB(v).empty() ? "" : "must be A, B or all"; }
+
+// Digits only, fits int64.
+bool ToInt(const std::string& v, int64_t* out) {
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) return false;
+  *out = std::stoll(v);  // cannot throw: at most 18 digits
+  return true;
+}
+
+std::string NonNegative(const std::string& v) {
+  int64_t n;
+  return ToInt(v, &n) ? "" : "must be a non-negative integer";
+}
+
+// Milliseconds that fit the int fields of the options (at most a day).
+std::string Millis(const std::string& v) {
+  int64_t n;
+  return ToInt(v, &n) && n <= 86400000 ? "" : "must be milliseconds 0..86400000";
+}
+
+std::string Level(const std::string& v) { return v.size() == 1 && v[0] >= '0' && v[0] <= '3' ? "" : "must be 0..3"; }
+
+// N, Ns, Nm or Nh; at most 30 days.
+int64_t DurationSeconds(const std::string& v) {
+  if (v.empty()) return -1;
+  char unit = v.back();
+  int64_t mult = unit == 'h' ? 3600 : unit == 'm' ? 60 : 1;
+  std::string digits = std::isdigit(static_cast<unsigned char>(unit)) ? v : v.substr(0, v.size() - 1);
+  int64_t n;
+  if ((!std::isdigit(static_cast<unsigned char>(unit)) && unit != 's' && unit != 'm' && unit != 'h') ||
+      !ToInt(digits, &n) || n > 30 * 86400)
+    return -1;
+  return n * mult > 30 * 86400 ? -1 : n * mult;
+}
+std::string Duration(const std::string& v) {
+  return DurationSeconds(v) >= 0 ? "" : "must be a duration: N, Ns, Nm or Nh, at most 30 days";
+}
+
+std::string HostPort(const std::string& v) {
+  std::string host;
+  int port = 0;
+  return danmu::core::SplitHostPort(v, &host, &port) && !host.empty() && port > 0 && port <= 65535 ? ""
+                                                                                                   : "must be host:port";
+}
+
+std::string LiveRoom(const std::string& v) {
+  return danmu::core::IsValidLiveRoom(v) ? "" : "must be a live room id ([A-Za-z0-9_-]{1,64})";
+}
+
+std::string ArchiveMode(const std::string& v) {
+  return v == "auto" || v == "checkpoint" || v == "archive" ? "" : "must be auto, checkpoint or archive";
+}
+
+struct ArgSpec {
+  std::string name;  // flag name without "--", or the positional's name in the usage
+  Check check;
+  bool required = false;
+};
+
 struct Args {
   std::map<std::string, std::string> flags;  // --name value (or "1" for switches)
-  std::vector<std::string> positional;
+  std::vector<std::string> positional;       // after the command's own words
   std::string Get(const std::string& k, const std::string& def = "") const {
     auto it = flags.find(k);
     return it == flags.end() ? def : it->second;
   }
   bool Has(const std::string& k) const { return flags.count(k) > 0; }
+  // A validated integer flag.
+  int64_t Int(const std::string& k, int64_t def) const {
+    int64_t n = def;
+    if (Has(k) && !ToInt(Get(k), &n)) n = def;
+    return n;
+  }
+  // A validated --room: "A", "B" (or "all" where allowed), upper-cased.
+  std::string Room(const std::string& def = "") const {
+    std::string r = Get("room", def);
+    return r == "a" ? "A" : r == "b" ? "B" : r;
+  }
 };
 
-const std::vector<std::string> kSwitches = {"json-out", "force", "planned", "unplanned", "help", "reingest-unknown",
-                                            "steal", "no-catch-up"};
+struct Context;
+struct Command {
+  std::string name;  // one or two words: "status", "degrade set"
+  std::string usage;
+  std::vector<ArgSpec> positional;
+  std::vector<ArgSpec> flags;         // flags taking a value
+  std::vector<std::string> switches;  // flags without one
+  int (*run)(const Context&, const Args&);
+  // --json: a switch, or also "--json FILE" (commands that write a report).
+  bool json_file = false;
+};
 
-Args Parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s.rfind("--", 0) == 0) {
-      std::string k = s.substr(2);
-      bool is_switch = std::find(kSwitches.begin(), kSwitches.end(), k) != kSwitches.end();
-      if (k == "json" && (i + 1 >= argc || std::string(argv[i + 1]).rfind("--", 0) == 0)) {
-        a.flags["json-out"] = "1";
-      } else if (is_switch || i + 1 >= argc) {
-        a.flags[k] = "1";
-      } else {
-        a.flags[k] = argv[++i];
-      }
-    } else {
-      a.positional.push_back(s);
+// Flags every command takes (where the rooms are).
+const std::vector<std::string> kGlobalFlags = {"env", "a-admin", "b-admin", "a-http", "b-http", "token-file", "run-dir"};
+
+struct Usage {
+  std::string message;  // "" = fine
+};
+
+// Splits argv against `cmd`'s table; `words` = how many leading positionals
+// name the command.
+Usage ParseCommand(const Command& cmd, const std::vector<std::string>& argv, size_t words, Args* a) {
+  auto find = [](const std::vector<ArgSpec>& v, const std::string& k) {
+    return std::find_if(v.begin(), v.end(), [&](const ArgSpec& s) { return s.name == k; });
+  };
+  size_t seen_words = 0;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& s = argv[i];
+    if (s.rfind("--", 0) != 0) {
+      if (seen_words < words) ++seen_words;
+      else a->positional.push_back(s);
+      continue;
     }
+    std::string k = s.substr(2);
+    if (k == "json") {
+      bool value = cmd.json_file && i + 1 < argv.size() && argv[i + 1].rfind("--", 0) != 0;
+      if (value) a->flags["json"] = argv[++i];
+      else a->flags["json-out"] = "1";
+      continue;
+    }
+    if (std::find(cmd.switches.begin(), cmd.switches.end(), k) != cmd.switches.end()) {
+      a->flags[k] = "1";
+      continue;
+    }
+    bool global = std::find(kGlobalFlags.begin(), kGlobalFlags.end(), k) != kGlobalFlags.end();
+    if (!global && find(cmd.flags, k) == cmd.flags.end()) return {"unknown flag --" + k};
+    if (i + 1 >= argv.size() || argv[i + 1].rfind("--", 0) == 0) return {"--" + k + " needs a value"};
+    a->flags[k] = argv[++i];
   }
-  return a;
+  for (const auto& f : cmd.flags) {
+    if (!a->Has(f.name)) {
+      if (f.required) return {"--" + f.name + " is required"};
+      continue;
+    }
+    std::string wrong = f.check(a->Get(f.name));
+    if (!wrong.empty()) return {"--" + f.name + " " + wrong + ", got '" + a->Get(f.name) + "'"};
+  }
+  if (a->positional.size() != cmd.positional.size()) {
+    return {cmd.positional.empty() ? "takes no more arguments"
+                                   : "needs " + std::to_string(cmd.positional.size()) + " argument(s)"};
+  }
+  for (size_t i = 0; i < cmd.positional.size(); ++i) {
+    std::string wrong = cmd.positional[i].check(a->positional[i]);
+    if (!wrong.empty()) return {cmd.positional[i].name + " " + wrong + ", got '" + a->positional[i] + "'"};
+  }
+  return {};
+}
+
+// JSON bodies are built with Poco's writer, never by pasting text.
+std::string ToJson(const Poco::JSON::Object& o) {
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
 }
 
 std::map<std::string, std::string> LoadEnvFile(const std::string& path) {
@@ -104,16 +247,25 @@ int Fail(const std::string& msg) {
   return 1;
 }
 
-const std::string& AdminOf(const Context& c, const std::string& room) { return room == "B" || room == "b" ? c.b_admin : c.a_admin; }
+// `room` is validated: "A" or "B".
+const std::string& AdminOf(const Context& c, const std::string& room) { return room == "B" ? c.b_admin : c.a_admin; }
 
-int PrintStatus(const Context& c, bool json) {
+int PrintStatus(const Context& c, const Args& args) {
+  const bool json = args.Has("json-out");
   int rc = 0;
-  std::string out = "{";
+  Poco::JSON::Object out;
   for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
     AdminClient client(url, c.token);
     auto s = client.Status();
     if (json) {
-      out += (name == "A" ? "" : ",") + danmu::core::JsonString(name) + ":" + (s.ok() ? s->raw : "null");
+      Poco::Dynamic::Var v;  // null when the room does not answer
+      if (s.ok()) {
+        try {
+          v = Poco::JSON::Parser().parse(s->raw);
+        } catch (const std::exception&) {
+        }
+      }
+      out.set(name, v);
       continue;
     }
     if (!s.ok()) {
@@ -148,21 +300,46 @@ int PrintStatus(const Context& c, bool json) {
                   s->reconcile_from.c_str(), s->reconcile_reason.c_str());
     }
   }
-  if (json) std::printf("%s}\n", out.c_str());
+  if (json) std::printf("%s\n", ToJson(out).c_str());
   return rc;
 }
 
-int Action(const Context& c, const std::string& room, const std::string& action, const std::string& body) {
-  if (room.empty()) return Fail(action + " needs --room A|B");
-  AdminClient client(AdminOf(c, room), c.token);
+// An admin action on the room named by --room (required, validated).
+int Action(const Context& c, const Args& args, const std::string& action, const Poco::JSON::Object& body) {
+  AdminClient client(AdminOf(c, args.Room()), c.token);
   // A forced promotion may wait for the old primary's lease to expire.
-  auto s = client.Action(action, body, action == "promote" ? 60000 : 10000);
+  auto s = client.Action(action, ToJson(body), action == "promote" ? 60000 : 10000);
   if (!s.ok()) return Fail(s.status().message());
   std::printf("%s\n", s->raw.c_str());
   return 0;
 }
 
-int Switchover(const Context& c) {
+int FreezeOrUnfreeze(const Context& c, const Args& args, const std::string& action) {
+  Poco::JSON::Object body;
+  body.set("reason", args.Get("reason", "danmuctl"));
+  return Action(c, args, action, body);
+}
+int Freeze(const Context& c, const Args& args) { return FreezeOrUnfreeze(c, args, "freeze"); }
+int Unfreeze(const Context& c, const Args& args) { return FreezeOrUnfreeze(c, args, "unfreeze"); }
+
+int Promote(const Context& c, const Args& args) {
+  const bool force = args.Has("force") || args.Has("steal");
+  Poco::JSON::Object body;
+  body.set("force", force);
+  body.set("steal", args.Has("steal"));
+  body.set("catch_up", force && !args.Has("no-catch-up"));
+  body.set("reason", args.Get("reason", "danmuctl promote"));
+  return Action(c, args, "promote", body);
+}
+
+int Demote(const Context& c, const Args& args) {
+  Poco::JSON::Object body;
+  body.set("epoch", args.Int("epoch", 0));
+  body.set("reason", args.Get("reason", "danmuctl demote"));
+  return Action(c, args, "demote", body);
+}
+
+int Switchover(const Context& c, const Args&) {
   AdminClient a(c.a_admin, c.token), b(c.b_admin, c.token);
   auto sa = a.Status();
   if (!sa.ok()) return Fail("room A unreachable: " + sa.status().message() + " (unplanned? use promote --force)");
@@ -185,55 +362,42 @@ int Drill(const Context& c, const Args& args) {
   o.token = c.token;
   o.run_dir = c.run_dir;
   o.acked_ids_file = args.Get("acked-ids");
-  if (args.Has("warmup-ms")) o.warmup_ms = std::stoi(args.Get("warmup-ms"));
-  if (args.Has("after-ms")) o.after_ms = std::stoi(args.Get("after-ms"));
+  o.warmup_ms = static_cast<int>(args.Int("warmup-ms", o.warmup_ms));
+  o.after_ms = static_cast<int>(args.Int("after-ms", o.after_ms));
   auto rep = danmu::replication::RunDrill(o);
   std::fputs(rep.ToText().c_str(), stdout);
   std::string json = rep.ToJson();
   if (args.Has("json-out")) std::printf("%s\n", json.c_str());
-  if (args.Has("json") && args.Get("json") != "1") std::ofstream(args.Get("json")) << json << "\n";
+  if (args.Has("json")) std::ofstream(args.Get("json")) << json << "\n";
   return rep.ExitCode();
 }
 
-int64_t ParseDuration(const std::string& s) {
-  if (s.empty()) return 0;
-  char unit = s.back();
-  int64_t n = std::stoll(s.substr(0, std::isdigit(static_cast<unsigned char>(unit)) ? s.size() : s.size() - 1));
-  switch (unit) {
-    case 'h': return n * 3600;
-    case 'm': return n * 60;
-    default: return n;
-  }
-}
-
-int Degrade(const Context& c, const Args& args) {
-  std::string sub = args.positional.size() > 1 ? args.positional[1] : "status";
-  std::string room = args.Get("room", "all");
+// degrade set|clear|status: --room A|B|all (default all: the fleet-wide key).
+int Degrade(const Context& c, const Args& args, const std::string& sub) {
+  const std::string room = args.Room("all");
   std::vector<std::string> targets;
-  if (room == "all" || room == "A" || room == "a") targets.push_back(c.a_admin);
-  if (room == "all" || room == "B" || room == "b") targets.push_back(c.b_admin);
-  if (targets.empty()) return Fail("--room must be A, B or all");
+  if (room == "all" || room == "A") targets.push_back(c.a_admin);
+  if (room == "all" || room == "B") targets.push_back(c.b_admin);
+  Poco::JSON::Object body;
+  if (sub != "status") {
+    body.set("scope", room == "all" ? "all" : "room");
+    if (room != "all") body.set("room", room);
+    if (args.Has("stream")) body.set("stream", args.Get("stream"));
+  }
+  if (sub == "set") {
+    body.set("level", static_cast<int>(args.positional[0][0] - '0'));
+    body.set("for_s", args.Has("for") ? DurationSeconds(args.Get("for")) : 0);
+    body.set("reason", args.Get("reason", "danmuctl"));
+  }
   int rc = 0;
   for (const auto& url : targets) {
     danmu::core::HttpCall call;
-    call.url = url + "/v1/admin/degrade";
+    call.url = url + (sub == "clear" ? "/v1/admin/degrade/clear" : "/v1/admin/degrade");
     call.headers["Authorization"] = "Bearer " + c.token;
-    if (sub == "set") {
-      if (args.positional.size() < 3) return Fail("degrade set LEVEL");
+    if (sub != "status") {
       call.method = "POST";
-      call.body = "{\"level\":" + args.positional[2] + ",\"scope\":" + danmu::core::JsonString(room == "all" ? "all" : "room") +
-                  ",\"room\":" + danmu::core::JsonString(room == "b" ? "B" : room == "a" ? "A" : room) +
-                  ",\"stream\":" + danmu::core::JsonString(args.Get("stream")) +
-                  ",\"for_s\":" + std::to_string(ParseDuration(args.Get("for", "0"))) +
-                  ",\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl")) + "}";
-    } else if (sub == "clear") {
-      call.method = "POST";
-      call.url = url + "/v1/admin/degrade/clear";
-      call.body = "{\"scope\":" + danmu::core::JsonString(room == "all" ? "all" : "room") +
-                  ",\"room\":" + danmu::core::JsonString(room == "b" ? "B" : room == "a" ? "A" : room) +
-                  ",\"stream\":" + danmu::core::JsonString(args.Get("stream")) + "}";
-    } else if (sub != "status") {
-      return Fail("degrade set|clear|status");
+      call.headers["Content-Type"] = "application/json";
+      call.body = ToJson(body);
     }
     auto r = danmu::core::Fetch(call);
     if (!r.ok() || r->status != 200) {
@@ -246,10 +410,10 @@ int Degrade(const Context& c, const Args& args) {
   }
   return rc;
 }
+int DegradeSet(const Context& c, const Args& args) { return Degrade(c, args, "set"); }
+int DegradeClear(const Context& c, const Args& args) { return Degrade(c, args, "clear"); }
+int DegradeStatus(const Context& c, const Args& args) { return Degrade(c, args, "status"); }
 
-
-// Runs the reconciliation on the new primary (--room, else whichever room is
-// the active primary) and prints its report.
 // The room that answers as the active primary ("" when none does).
 std::string ActivePrimary(const Context& c) {
   for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
@@ -259,32 +423,26 @@ std::string ActivePrimary(const Context& c) {
   return "";
 }
 
+// Runs the reconciliation on the new primary (--room, else whichever room is
+// the active primary) and prints its report.
 int Reconcile(const Context& c, const Args& args) {
-  std::string kafka = args.Get("from-kafka");
-  if (kafka.empty() || kafka == "1") return Fail("reconcile needs --from-kafka HOST:PORT (the old primary's Kafka)");
-  std::string room = args.Get("room", ActivePrimary(c));
+  std::string room = args.Has("room") ? args.Room() : ActivePrimary(c);
   if (room.empty()) return Fail("no room answers as the active primary: promote one first, or pass --room");
-  auto num = [&](const std::string& flag, std::string* body) -> bool {
-    if (!args.Has(flag)) return true;
-    const std::string v = args.Get(flag);
-    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return false;
+  Poco::JSON::Object body;
+  body.set("kafka", args.Get("from-kafka"));
+  for (const char* flag : {"since-ms", "lookback-ms", "deadline-ms", "max-records"}) {
+    if (!args.Has(flag)) continue;
     std::string key = flag;
     std::replace(key.begin(), key.end(), '-', '_');
-    *body += ",\"" + key + "\":" + v;
-    return true;
-  };
-  std::string body = "{\"kafka\":" + danmu::core::JsonString(kafka);
-  for (const char* flag : {"since-ms", "lookback-ms", "deadline-ms", "max-records"}) {
-    if (!num(flag, &body)) return Fail(std::string("--") + flag + " needs a non-negative integer");
+    body.set(key, args.Int(flag, 0));
   }
-  if (args.Has("live-room")) body += ",\"live_room\":" + danmu::core::JsonString(args.Get("live-room"));
-  if (args.Has("reingest-unknown")) body += ",\"reingest_unknown\":true";
-  body += "}";
-  int64_t deadline_ms = args.Has("deadline-ms") ? std::stoll(args.Get("deadline-ms")) : 120000;
+  if (args.Has("live-room")) body.set("live_room", args.Get("live-room"));
+  if (args.Has("reingest-unknown")) body.set("reingest_unknown", true);
+  int64_t deadline_ms = args.Int("deadline-ms", 120000);
   danmu::core::HttpCall call;
   call.method = "POST";
   call.url = AdminOf(c, room) + "/v1/admin/reconcile";
-  call.body = body;
+  call.body = ToJson(body);
   call.headers["Authorization"] = "Bearer " + c.token;
   call.headers["Content-Type"] = "application/json";
   call.timeout_ms = static_cast<int>(deadline_ms + 30000);  // the run plus opening the old log
@@ -297,22 +455,20 @@ int Reconcile(const Context& c, const Args& args) {
   // on stdout and the JSON into FILE.
   if (args.Has("json-out")) std::printf("%s\n", r->body.c_str());
   else std::fputs(rep->ToText().c_str(), stdout);
-  if (args.Has("json") && args.Get("json") != "1") std::ofstream(args.Get("json")) << r->body << "\n";
+  if (args.Has("json")) std::ofstream(args.Get("json")) << r->body << "\n";
   if (rep->ExitCode() == 0 && !args.Has("live-room")) {
     // Complete: the "reconciliation may be needed" prompt of both rooms is answered.
-    for (const std::string& url : {c.a_admin, c.b_admin}) {
-      (void)AdminClient(url, c.token).Action("reconcile/clear", "{\"reason\":" + danmu::core::JsonString("danmuctl reconcile from " + kafka) + "}");
-    }
+    Poco::JSON::Object clear;
+    clear.set("reason", "danmuctl reconcile from " + args.Get("from-kafka"));
+    for (const std::string& url : {c.a_admin, c.b_admin}) (void)AdminClient(url, c.token).Action("reconcile/clear", ToJson(clear));
   }
   return rep->ExitCode();
 }
 // archive status|run LIVE_ROOM: the primary room's archiver (GET/POST
 // /v1/admin/archive). Text for people, --json for scripts.
-int Archive(const Context& c, const Args& args) {
-  if (args.positional.size() < 3) return Fail("archive status|run LIVE_ROOM");
-  const std::string& sub = args.positional[1];
-  const std::string& live_room = args.positional[2];
-  std::string room = args.Get("room", ActivePrimary(c));
+int Archive(const Context& c, const Args& args, const std::string& sub) {
+  const std::string& live_room = args.positional[0];
+  std::string room = args.Has("room") ? args.Room() : ActivePrimary(c);
   if (room.empty()) return Fail("no room answers as the active primary: pass --room");
   danmu::core::HttpCall call;
   call.headers["Authorization"] = "Bearer " + c.token;
@@ -325,10 +481,10 @@ int Archive(const Context& c, const Args& args) {
     call.method = "POST";
     call.url = AdminOf(c, room) + "/v1/admin/archive";
     call.headers["Content-Type"] = "application/json";
-    call.body = "{\"room\":" + danmu::core::JsonString(live_room) +
-                ",\"mode\":" + danmu::core::JsonString(args.Get("mode", "auto")) + "}";
-  } else {
-    return Fail("archive status|run LIVE_ROOM");
+    Poco::JSON::Object body;
+    body.set("room", live_room);
+    body.set("mode", args.Get("mode", "auto"));
+    call.body = ToJson(body);
   }
   auto r = danmu::core::Fetch(call);
   if (!r.ok()) return Fail("room " + room + ": " + r.status().message());
@@ -379,15 +535,101 @@ int Archive(const Context& c, const Args& args) {
   }
   return 0;
 }
+int ArchiveStatus(const Context& c, const Args& args) { return Archive(c, args, "status"); }
+int ArchiveRun(const Context& c, const Args& args) { return Archive(c, args, "run"); }
+
+// The commands. To add one: a handler above and a line here (its words, its
+// usage, its positional arguments and flags with their checks).
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"status", "status [--json]", {}, {}, {}, PrintStatus},
+      {"freeze", "freeze --room A|B [--reason TEXT]", {}, {{"room", RoomAB, true}, {"reason", AnyText}}, {}, Freeze},
+      {"unfreeze", "unfreeze --room A|B [--reason TEXT]", {}, {{"room", RoomAB, true}, {"reason", AnyText}}, {},
+       Unfreeze},
+      {"promote", "promote --room A|B [--force [--steal] [--no-catch-up]] [--reason TEXT]", {},
+       {{"room", RoomAB, true}, {"reason", AnyText}}, {"force", "steal", "no-catch-up"}, Promote},
+      {"demote", "demote --room A|B --epoch N [--reason TEXT]", {},
+       {{"room", RoomAB, true}, {"epoch", NonNegative}, {"reason", AnyText}}, {}, Demote},
+      {"switchover", "switchover", {}, {}, {}, Switchover},
+      {"drill", "drill --planned|--unplanned [--json [FILE]] [--acked-ids FILE] [--warmup-ms N] [--after-ms N]", {},
+       {{"acked-ids", AnyText}, {"warmup-ms", Millis}, {"after-ms", Millis}}, {"planned", "unplanned"}, Drill, true},
+      {"degrade set", "degrade set LEVEL [--room A|B|all] [--stream ID] [--for 10m] [--reason TEXT]", {{"LEVEL", Level}},
+       {{"room", RoomABAll}, {"stream", LiveRoom}, {"for", Duration}, {"reason", AnyText}}, {}, DegradeSet},
+      {"degrade clear", "degrade clear [--room A|B|all] [--stream ID]", {}, {{"room", RoomABAll}, {"stream", LiveRoom}},
+       {}, DegradeClear},
+      {"degrade status", "degrade status [--room A|B|all]", {}, {{"room", RoomABAll}}, {}, DegradeStatus},
+      {"reconcile",
+       "reconcile --from-kafka HOST:PORT [--since-ms N] [--lookback-ms N] [--room A|B] [--live-room ID] "
+       "[--max-records N] [--reingest-unknown] [--deadline-ms N] [--json [FILE]]",
+       {},
+       {{"from-kafka", HostPort, true}, {"since-ms", NonNegative}, {"lookback-ms", NonNegative}, {"room", RoomAB},
+        {"live-room", LiveRoom}, {"max-records", NonNegative}, {"deadline-ms", Millis}},
+       {"reingest-unknown"}, Reconcile, true},
+      {"archive status", "archive status LIVE_ROOM [--room A|B] [--json]", {{"LIVE_ROOM", LiveRoom}},
+       {{"room", RoomAB}}, {}, ArchiveStatus},
+      {"archive run", "archive run LIVE_ROOM [--mode auto|checkpoint|archive] [--room A|B] [--json]",
+       {{"LIVE_ROOM", LiveRoom}}, {{"mode", ArchiveMode}, {"room", RoomAB}}, {}, ArchiveRun},
+  };
+  return commands;
+}
+
+void PrintUsage(FILE* to) {
+  std::fputs("usage: danmuctl [--env FILE] [--a-admin URL] [--b-admin URL] [--token-file FILE] COMMAND\n", to);
+  for (const auto& c : Commands()) std::fprintf(to, "  %s\n", c.usage.c_str());
+}
+
+int UsageError(const std::string& message, const Command* cmd) {
+  std::fprintf(stderr, "danmuctl: %s\n", message.c_str());
+  if (cmd) std::fprintf(stderr, "usage: danmuctl %s\n", cmd->usage.c_str());
+  else PrintUsage(stderr);
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args args = Parse(argc, argv);
-  if (args.positional.empty() || args.Has("help")) {
-    std::puts("usage: danmuctl [--env FILE] [--a-admin URL] [--b-admin URL] [--token-file FILE] "
-              "status|freeze|unfreeze|promote|demote|switchover|drill|degrade|reconcile|archive ...");
-    return args.positional.empty() && !args.Has("help") ? 2 : 0;
+  std::vector<std::string> argv_list(argv + 1, argv + argc);
+  if (std::find(argv_list.begin(), argv_list.end(), "--help") != argv_list.end()) {
+    PrintUsage(stdout);
+    return 0;
   }
+  // The command's words: the first argument that is neither a flag nor the
+  // value of a global flag before it (DANMUCTL [--env FILE ...] COMMAND), and
+  // the one right after it.
+  std::vector<std::string> words;
+  for (size_t i = 0; i < argv_list.size() && words.size() < 2; ++i) {
+    const std::string& t = argv_list[i];
+    if (t.rfind("--", 0) == 0) {
+      if (!words.empty()) break;
+      if (std::find(kGlobalFlags.begin(), kGlobalFlags.end(), t.substr(2)) != kGlobalFlags.end()) ++i;
+      continue;
+    }
+    words.push_back(t);
+  }
+  if (words.empty()) return UsageError("no command", nullptr);
+  // The longest command name the leading words spell.
+  const Command* cmd = nullptr;
+  size_t cmd_words = 0;
+  for (const auto& c : Commands()) {
+    size_t n = std::count(c.name.begin(), c.name.end(), ' ') + 1;
+    std::string spelled = words[0] + (n > 1 && words.size() > 1 ? " " + words[1] : "");
+    if (n <= words.size() && spelled == c.name && n > cmd_words) {
+      cmd = &c;
+      cmd_words = n;
+    }
+  }
+  if (!cmd) {
+    bool group = std::any_of(Commands().begin(), Commands().end(),
+                             [&](const Command& c) { return c.name.rfind(words[0] + " ", 0) == 0; });
+    return UsageError(group ? words[0] + " needs a subcommand" : "unknown command " + words[0], nullptr);
+  }
+  Args args;
+  Usage u = ParseCommand(*cmd, argv_list, cmd_words, &args);
+  if (!u.message.empty()) return UsageError(cmd->name + ": " + u.message, cmd);
+  if (cmd->name == "drill" && args.Has("planned") && args.Has("unplanned")) {
+    return UsageError("drill: --planned or --unplanned, not both", cmd);
+  }
+
   auto env = LoadEnvFile(args.Get("env", "run/stack.env"));
   // A flag wins; then a file named with --env (a deployment's file must not
   // be overridden by a local stack's variables that happen to be exported);
@@ -411,26 +653,5 @@ int main(int argc, char** argv) {
     auto t = danmu::core::ReadSecretFile(token_file);
     if (t.ok()) c.token = *t;
   }
-  const std::string& cmd = args.positional[0];
-  if (cmd == "status") return PrintStatus(c, args.Has("json-out"));
-  if (cmd == "freeze" || cmd == "unfreeze") {
-    return Action(c, args.Get("room"), cmd, "{\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl")) + "}");
-  }
-  if (cmd == "promote") {
-    const bool force = args.Has("force") || args.Has("steal");
-    return Action(c, args.Get("room"), "promote",
-                  std::string("{\"force\":") + (force ? "true" : "false") +
-                      ",\"steal\":" + (args.Has("steal") ? "true" : "false") +
-                      ",\"catch_up\":" + (force && !args.Has("no-catch-up") ? "true" : "false") +
-                      ",\"reason\":" + danmu::core::JsonString(args.Get("reason", "danmuctl promote")) + "}");
-  }
-  if (cmd == "demote") {
-    return Action(c, args.Get("room"), "demote", "{\"epoch\":" + args.Get("epoch", "0") + ",\"reason\":\"danmuctl demote\"}");
-  }
-  if (cmd == "switchover") return Switchover(c);
-  if (cmd == "drill") return Drill(c, args);
-  if (cmd == "degrade") return Degrade(c, args);
-  if (cmd == "reconcile") return Reconcile(c, args);
-  if (cmd == "archive") return Archive(c, args);
-  return Fail("unknown command " + cmd);
+  return cmd->run(c, args);
 }

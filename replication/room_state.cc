@@ -1,6 +1,11 @@
 #include "replication/room_state.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +20,45 @@ using core::RoleName;
 
 namespace {
 constexpr char kPromotedAtKey[] = "promoted_at_ms=";
+
+core::Status Errno(const std::string& what) {
+  return core::Status(core::Code::kInternal, "room state file: " + what + ": " + std::strerror(errno));
+}
+
+// Replaces `path` with `content` so that a crash leaves the old or the new
+// file, never a torn one, and the new one survives power loss once this
+// returns: a temporary file beside it, fsync, rename over it, fsync of the
+// directory (which holds the rename).
+core::Status WriteFileDurably(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("open " + tmp);
+  for (size_t off = 0; off < content.size();) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      core::Status s = Errno("write " + tmp);
+      ::close(fd);
+      return s;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    core::Status s = Errno("fsync " + tmp);
+    ::close(fd);
+    return s;
+  }
+  if (::close(fd) != 0) return Errno("close " + tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("rename " + tmp + " to " + path);
+  auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Errno("open directory " + dir);
+  int rc = ::fsync(dfd);
+  core::Status s = rc == 0 ? core::Status::Ok() : Errno("fsync directory " + dir);
+  ::close(dfd);
+  return s;
+}
 }  // namespace
 
 bool LoadRoomState(const std::string& state_file, Role* role, int64_t* epoch, int64_t* promoted_at_ms) {
@@ -56,7 +100,6 @@ RoomState::RoomState(std::string room, std::string state_file, Role initial_role
   if (!state_file_.empty() && LoadRoomState(state_file_, &persisted_role, &persisted_epoch, &promoted)) {
     promoted_at_ms_ = promoted;
   }
-  Persist();
 }
 
 void RoomState::AttachMetrics(core::Metrics* metrics) {
@@ -73,19 +116,19 @@ void RoomState::Publish() {
   prometheus::BuildGauge().Name("danmu_writes_frozen").Help("1 while this room refuses writes for a switchover").Labels({{"room", room_}}).Register(metrics_->registry()).Add({}).Set(frozen() ? 1 : 0);
 }
 
-void RoomState::Persist() {
-  if (state_file_.empty()) return;
-  std::string tmp = state_file_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << RoleName(role()) << " " << epoch();
-    if (promoted_at_ms() > 0) out << " " << kPromotedAtKey << promoted_at_ms();
-    out << "\n";
-  }
-  std::rename(tmp.c_str(), state_file_.c_str());
+core::Status RoomState::Persist(Role role, int64_t epoch, int64_t promoted_at_ms) const {
+  if (state_file_.empty()) return core::Status::Ok();
+  std::string line = std::string(RoleName(role)) + " " + std::to_string(epoch);
+  if (promoted_at_ms > 0) line += std::string(" ") + kPromotedAtKey + std::to_string(promoted_at_ms);
+  return WriteFileDurably(state_file_, line + "\n");
 }
 
-void RoomState::BecomePrimary(int64_t new_epoch, const std::string& reason) {
+core::Status RoomState::Save() {
+  std::lock_guard lock(mu_);
+  return Persist(role(), epoch(), promoted_at_ms());
+}
+
+core::Status RoomState::BecomePrimary(int64_t new_epoch, const std::string& reason) {
   std::lock_guard lock(mu_);
   int64_t old = epoch_.load();
   if (new_epoch < old) {
@@ -93,30 +136,48 @@ void RoomState::BecomePrimary(int64_t new_epoch, const std::string& reason) {
     std::abort();  // a broken invariant: better to die and fail over than continue wrong
   }
   Role was = role_.load();
+  const int64_t promoted = clock_.NowMs();
+  if (core::Status s = Persist(Role::kPrimary, new_epoch, promoted); !s.ok()) {
+    core::LogError("role_change_refused", {{"room", room_}, {"from", RoleName(was)}, {"to", "primary"},
+                                           {"epoch", std::to_string(old)}, {"new_epoch", std::to_string(new_epoch)},
+                                           {"reason", reason}, {"error", s.message()}});
+    return s;
+  }
   epoch_ = new_epoch;
   role_ = Role::kPrimary;
   frozen_ = false;
   confirmed_ = true;
-  promoted_at_ms_ = clock_.NowMs();
-  Persist();
+  promoted_at_ms_ = promoted;
   Publish();
   LogWarn("role_change", {{"room", room_}, {"from", RoleName(was)}, {"to", "primary"},
                           {"old_epoch", std::to_string(old)}, {"epoch", std::to_string(new_epoch)},
                           {"promoted_at_ms", std::to_string(promoted_at_ms())}, {"reason", reason}});
+  return core::Status::Ok();
 }
 
-void RoomState::BecomeSecondary(int64_t known_epoch, const std::string& reason) {
+core::Status RoomState::BecomeSecondary(int64_t known_epoch, const std::string& reason) {
   std::lock_guard lock(mu_);
   int64_t old = epoch_.load();
   Role was = role_.load();
-  if (known_epoch > old) epoch_ = known_epoch;
+  const int64_t next = std::max(known_epoch, old);
+  if (core::Status s = Persist(Role::kSecondary, next, promoted_at_ms()); !s.ok()) {
+    // Still primary in name, but a primary told to step down must not go on
+    // taking writes: unconfirmed, it neither accepts nor processes them.
+    if (was == Role::kPrimary) confirmed_ = false;
+    core::LogError("role_change_refused", {{"room", room_}, {"from", RoleName(was)}, {"to", "secondary"},
+                                           {"epoch", std::to_string(old)}, {"new_epoch", std::to_string(next)},
+                                           {"reason", reason}, {"error", s.message()},
+                                           {"writes", was == Role::kPrimary ? "refused" : "forwarded"}});
+    return s;
+  }
+  epoch_ = next;
   role_ = Role::kSecondary;
   frozen_ = false;
   confirmed_ = true;  // "unconfirmed" only qualifies a primary
-  Persist();
   Publish();
   LogWarn("role_change", {{"room", room_}, {"from", RoleName(was)}, {"to", "secondary"},
                           {"old_epoch", std::to_string(old)}, {"epoch", std::to_string(epoch_.load())}, {"reason", reason}});
+  return core::Status::Ok();
 }
 
 void RoomState::SetFrozen(bool frozen, const std::string& reason) {
@@ -133,14 +194,14 @@ void RoomState::SetConfirmed(bool confirmed, const std::string& reason) {
           {{"room", room_}, {"epoch", std::to_string(epoch())}, {"reason", reason}});
 }
 
-void RoomState::ObserveEpoch(int64_t epoch) {
+core::Status RoomState::ObserveEpoch(int64_t epoch) {
   std::lock_guard lock(mu_);
-  if (epoch > epoch_.load()) {
-    LogWarn("epoch_observed", {{"room", room_}, {"old_epoch", std::to_string(epoch_.load())}, {"epoch", std::to_string(epoch)}});
-    epoch_ = epoch;
-    Persist();
-    Publish();
-  }
+  if (epoch <= epoch_.load()) return core::Status::Ok();
+  if (core::Status s = Persist(role(), epoch, promoted_at_ms()); !s.ok()) return s;
+  LogWarn("epoch_observed", {{"room", room_}, {"old_epoch", std::to_string(epoch_.load())}, {"epoch", std::to_string(epoch)}});
+  epoch_ = epoch;
+  Publish();
+  return core::Status::Ok();
 }
 
 }  // namespace danmu::replication

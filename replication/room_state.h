@@ -23,7 +23,11 @@
 //
 // State is persisted to <run_dir>/room-<name>.state so a restart keeps the
 // runtime role, epoch and promotion time rather than the ones in the
-// (static) config. The file is one line:
+// (static) config. Fencing rests on that epoch, so the file is replaced
+// durably (temporary file, fsync, rename, fsync of the directory) and the
+// state in memory never runs ahead of it: a transition whose write fails does
+// not happen and returns the error (a failed demotion of a primary also stops
+// its writes: it is left unconfirmed). The file is one line:
 //   <role> <epoch> [promoted_at_ms=<unix ms>]
 // Readers take the first two tokens and the key=value tokens they know, so
 // a file without the field (older danmud) reads as "unknown", and an older
@@ -37,6 +41,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/config.h"
+#include "core/base/status.h"
 
 namespace danmu::core { class Metrics; }
 
@@ -45,7 +50,7 @@ namespace danmu::replication {
 class RoomState {
  public:
   // Keeps the promotion time already in `state_file`, if any; `clock` gives
-  // the time of later promotions (wall clock).
+  // the time of later promotions (wall clock). Writes nothing: Save() does.
   RoomState(std::string room, std::string state_file, core::Role initial_role, int64_t initial_epoch,
             const core::Clock& clock = core::SystemClock::Instance());
 
@@ -64,16 +69,20 @@ class RoomState {
   bool accepting_writes() const { return !frozen() && (!is_primary() || confirmed()); }
   void SetConfirmed(bool confirmed, const std::string& reason);
 
+  // Writes the current state to the file (at start: a run_dir that cannot
+  // hold it refuses to start).
+  [[nodiscard]] core::Status Save();
   // Records the promotion time (clock's now) with the role and epoch.
-  void BecomePrimary(int64_t new_epoch, const std::string& reason);
-  void BecomeSecondary(int64_t known_epoch, const std::string& reason);
+  [[nodiscard]] core::Status BecomePrimary(int64_t new_epoch, const std::string& reason);
+  [[nodiscard]] core::Status BecomeSecondary(int64_t known_epoch, const std::string& reason);
   void SetFrozen(bool frozen, const std::string& reason);
   // Raises the epoch without a role change (a newer epoch was observed).
-  void ObserveEpoch(int64_t epoch);
+  [[nodiscard]] core::Status ObserveEpoch(int64_t epoch);
   void AttachMetrics(core::Metrics* metrics);
 
  private:
-  void Persist();
+  // Writes these values to the state file (caller holds mu_).
+  core::Status Persist(core::Role role, int64_t epoch, int64_t promoted_at_ms) const;
   void Publish();
 
   const std::string room_;

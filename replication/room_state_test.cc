@@ -16,15 +16,15 @@ TEST(RoomStateTest, TransitionsPersistAndEpochOnlyGrows) {
   {
     RoomState s("B", file, core::Role::kSecondary, 1);
     EXPECT_FALSE(s.is_primary());
-    s.BecomePrimary(2, "test");
+    ASSERT_TRUE(s.BecomePrimary(2, "test").ok());
     EXPECT_TRUE(s.is_primary());
     EXPECT_EQ(s.epoch(), 2);
     s.SetFrozen(true, "switchover");
     EXPECT_FALSE(s.accepting_writes());
-    s.BecomeSecondary(3, "peer promoted");
+    ASSERT_TRUE(s.BecomeSecondary(3, "peer promoted").ok());
     EXPECT_TRUE(s.accepting_writes()) << "a demoted room forwards writes again";
     EXPECT_EQ(s.epoch(), 3);
-    s.ObserveEpoch(1);
+    ASSERT_TRUE(s.ObserveEpoch(1).ok());
     EXPECT_EQ(s.epoch(), 3) << "observing an older epoch changes nothing";
   }
   core::Role role;
@@ -55,12 +55,12 @@ TEST(RoomStateTest, PromotionTimeIsRecordedPersistedAndSurvivesRestartAndDemotio
     RoomState s("B", file, core::Role::kSecondary, 1, clock);
     EXPECT_EQ(s.promoted_at_ms(), 0) << "never promoted: unknown";
     clock.Advance(5000);
-    s.BecomePrimary(2, "forced failover");
+    ASSERT_TRUE(s.BecomePrimary(2, "forced failover").ok());
     promoted_at = clock.NowMs();
     EXPECT_EQ(s.promoted_at_ms(), promoted_at);
     clock.Advance(1000);
     s.SetFrozen(true, "switchover");
-    s.ObserveEpoch(2);
+    ASSERT_TRUE(s.ObserveEpoch(2).ok());
     EXPECT_EQ(s.promoted_at_ms(), promoted_at) << "only a promotion moves it";
   }
   core::Role role;
@@ -76,7 +76,7 @@ TEST(RoomStateTest, PromotionTimeIsRecordedPersistedAndSurvivesRestartAndDemotio
   {
     RoomState s("B", file, role, epoch, clock);
     EXPECT_EQ(s.promoted_at_ms(), promoted_at);
-    s.BecomeSecondary(3, "peer promoted");
+    ASSERT_TRUE(s.BecomeSecondary(3, "peer promoted").ok());
     EXPECT_EQ(s.promoted_at_ms(), promoted_at) << "the last promotion stays known after a demotion";
   }
   ASSERT_TRUE(LoadRoomState(file, &role, &epoch, &promoted));
@@ -88,7 +88,7 @@ TEST(RoomStateTest, PromotionTimeIsRecordedPersistedAndSurvivesRestartAndDemotio
   {
     RoomState s("B", file, role, epoch, clock);
     clock.Advance(1000);
-    s.BecomePrimary(4, "switchover");
+    ASSERT_TRUE(s.BecomePrimary(4, "switchover").ok());
     EXPECT_EQ(s.promoted_at_ms(), clock.NowMs());
   }
   ASSERT_TRUE(LoadRoomState(file, &role, &epoch, &promoted));
@@ -122,7 +122,7 @@ TEST(RoomStateTest, StateFileWithoutThePromotionTimeReadsAsUnknown) {
   RoomState s("A", file, role, epoch, clock);
   EXPECT_EQ(s.promoted_at_ms(), 0);
   EXPECT_EQ(ReadAll(file), "primary 7\n") << "an unknown time is not written";
-  s.BecomePrimary(8, "promote");
+  ASSERT_TRUE(s.BecomePrimary(8, "promote").ok());
   EXPECT_EQ(s.promoted_at_ms(), clock.NowMs());
 }
 
@@ -154,9 +154,67 @@ TEST(RoomStateTest, UnknownFieldsAreSkippedAndABadTimeIsUnknown) {
   EXPECT_FALSE(LoadRoomState(file, &role, &epoch, &promoted)) << "an unknown role is no state";
 }
 
+// The epoch is what fencing rests on: a role change whose state file cannot
+// be written does not happen. The write fails here because the temporary
+// file's name is taken by a directory (root ignores permissions).
+TEST(RoomStateTest, AFailedStateWriteRefusesTheRoleChange) {
+  const std::string file = StateFile("unwritable");
+  std::filesystem::remove_all(file + ".tmp");
+  RoomState s("B", file, core::Role::kSecondary, 1);
+  ASSERT_TRUE(s.Save().ok());
+  std::filesystem::create_directories(file + ".tmp");
+  core::Status st = s.BecomePrimary(2, "promote");
+  EXPECT_FALSE(st.ok()) << "the failed write is reported";
+  EXPECT_NE(st.message().find(file + ".tmp"), std::string::npos) << st.message();
+  EXPECT_FALSE(s.is_primary()) << "promoted although the epoch was not persisted";
+  EXPECT_EQ(s.epoch(), 1);
+  EXPECT_FALSE(s.ObserveEpoch(3).ok());
+  EXPECT_EQ(s.epoch(), 1) << "the epoch in memory never runs ahead of the file";
+  std::filesystem::remove_all(file + ".tmp");
+  core::Role role;
+  int64_t epoch = 0;
+  ASSERT_TRUE(LoadRoomState(file, &role, &epoch));
+  EXPECT_EQ(role, core::Role::kSecondary);
+  EXPECT_EQ(epoch, 1);
+
+  // A primary told to step down whose file cannot be replaced (here: the
+  // state file's name is a non-empty directory, so the rename fails) stays
+  // primary in name but takes no writes.
+  ASSERT_TRUE(s.BecomePrimary(2, "promote").ok());
+  ASSERT_TRUE(s.active_primary());
+  std::filesystem::remove_all(file);
+  std::filesystem::create_directories(file + "/x");
+  st = s.BecomeSecondary(3, "peer promoted");
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("rename"), std::string::npos) << st.message();
+  EXPECT_TRUE(s.is_primary());
+  EXPECT_FALSE(s.accepting_writes()) << "a primary that could not step down must not take writes";
+  EXPECT_FALSE(s.active_primary()) << "... nor process them";
+  std::filesystem::remove_all(file);
+  ASSERT_TRUE(s.BecomeSecondary(3, "peer promoted").ok()) << "works once the file can be written";
+  EXPECT_TRUE(s.accepting_writes());
+  ASSERT_TRUE(LoadRoomState(file, &role, &epoch));
+  EXPECT_EQ(role, core::Role::kSecondary);
+  EXPECT_EQ(epoch, 3);
+  std::filesystem::remove_all(file);
+}
+
+// What was written is durable and exact: the file holds one line and no
+// temporary file is left beside it.
+TEST(RoomStateTest, SaveWritesTheStateAndLeavesNoTemporaryFile) {
+  const std::string file = StateFile("save");
+  RoomState s("A", file, core::Role::kPrimary, 4);
+  EXPECT_FALSE(std::filesystem::exists(file)) << "construction writes nothing";
+  ASSERT_TRUE(s.Save().ok());
+  EXPECT_EQ(ReadAll(file), "primary 4\n");
+  EXPECT_FALSE(std::filesystem::exists(file + ".tmp"));
+  RoomState bad("A", "/nonexistent-dir/room-A.state", core::Role::kPrimary, 4);
+  EXPECT_FALSE(bad.Save().ok()) << "a run_dir that cannot hold the file refuses";
+}
+
 TEST(RoomStateDeathTest, EpochRegressionAborts) {
   RoomState s("A", "", core::Role::kSecondary, 5);
-  EXPECT_DEATH(s.BecomePrimary(4, "bad"), "");
+  EXPECT_DEATH((void)s.BecomePrimary(4, "bad"), "");
 }
 
 }  // namespace

@@ -54,6 +54,7 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   bool had_state = replication::LoadRoomState(state_file, &role, &epoch);
   p.restarted_as_primary = had_state && role == core::Role::kPrimary;
   p.state = std::make_unique<replication::RoomState>(c.room, state_file, role, epoch);
+  if (Status s = p.state->Save(); !s.ok()) return Status(Code::kInvalidArgument, "config key 'run_dir': " + s.message());
   p.state->AttachMetrics(p.metrics.get());
   p.controller = std::make_unique<replication::RoleController>(p.config, p.state.get());
   {

@@ -40,7 +40,15 @@ RoleController::RoleController(const core::Config& config, RoomState* state)
     : config_(config),
       state_(state),
       redis_(std::make_unique<core::RedisClient>(config.redis, "live", nullptr)),
-      loop_("peer_watch", config.ha.peer_watch_ms, [this] { WatchOnce(); }) {}
+      loop_("peer_watch", config.ha.peer_watch_ms, [this] {
+        Status s = WatchOnce();
+        std::string error = s.ok() ? "" : s.ToString();
+        if (error != last_watch_error_) {
+          if (!error.empty()) core::LogError("peer_watch_failed", {{"error", error}});
+          else core::LogInfo("peer_watch_recovered", {{"error", last_watch_error_}});
+          last_watch_error_ = error;
+        }
+      }) {}
 
 RoleController::~RoleController() { Stop(); }
 
@@ -113,7 +121,10 @@ core::Result<int64_t> RoleController::Promote(const std::string& reason, const P
   auto set = redis_->Command({"SET", core::keys::kEpoch, std::to_string(next)});
   if (!set.ok()) return undo(set.status());
   if (set->is_error()) return undo(Status(Code::kUnavailable, "SET epoch: " + set->str));
-  state_->BecomePrimary(next, reason + how);
+  // The store already holds the new epoch; a room that cannot persist it
+  // stays secondary (its Redis, now a master, is re-attached by the rejoin
+  // of the peer watch while the peer is primary).
+  if (Status s = state_->BecomePrimary(next, reason + how); !s.ok()) return undo(s);
   return next;
 }
 
@@ -123,15 +134,26 @@ void RoleController::OnLeaseLost(int64_t epoch, const std::string& holder, const
                                         {"holder_epoch", std::to_string(epoch)}, {"reason", why}});
   // A frozen primary is in a planned switchover: drained, nothing stranded.
   const bool frozen = state_->frozen();
-  (void)Demote(epoch, "lost the primary lease: " + why);
+  if (Status s = Demote(epoch, "lost the primary lease: " + why); !s.ok()) {
+    core::LogError("demotion_incomplete", {{"reason", why}, {"error", s.ToString()}});
+  }
   if (!frozen && on_self_demotion_) on_self_demotion_("lost the primary lease to room " + holder + " (epoch " + std::to_string(epoch) + ")");
+}
+
+Status RoleController::DemoteLocked(int64_t epoch, const std::string& reason) {
+  if (lease_) lease_->Release(reason);  // acknowledgements stop before the role changes
+  if (Status s = state_->BecomeSecondary(epoch, reason); !s.ok()) return s;
+  if (Status s = ReplicaOf(config_.peer.redis); !s.ok()) {
+    // Secondary now (writes forward to the peer), but the local Redis still
+    // a master: the rejoin of the next peer-watch rounds retries.
+    return Status(s.code(), "demoted, but the local Redis did not follow the peer (retried): " + s.message());
+  }
+  return Status::Ok();
 }
 
 Status RoleController::Demote(int64_t epoch, const std::string& reason) {
   std::lock_guard lock(mu_);
-  if (lease_) lease_->Release(reason);  // acknowledgements stop before the role changes
-  state_->BecomeSecondary(epoch, reason);
-  return ReplicaOf(config_.peer.redis);
+  return DemoteLocked(epoch, reason);
 }
 
 void RoleController::OnFenced(const std::string& detail) {
@@ -142,15 +164,17 @@ void RoleController::OnFenced(const std::string& detail) {
     std::lock_guard lock(mu_);
     if (!state_->is_primary()) return;
     if (lease_) lease_->Release("fenced: " + detail);
-    state_->BecomeSecondary(std::max(peer, state_->epoch() + 1), "fenced: " + detail);
+    // On failure the room stays primary but unconfirmed (no writes); the
+    // peer watch demotes it once the state can be written.
+    (void)state_->BecomeSecondary(std::max(peer, state_->epoch() + 1), "fenced: " + detail);  // logged there
   }
   if (on_self_demotion_) on_self_demotion_("fenced by the store: " + detail);
 }
 
-void RoleController::WatchOnce() {
-  if (config_.peer.admin_url.empty()) return;
+Status RoleController::WatchOnce() {
+  if (config_.peer.admin_url.empty()) return Status::Ok();
   auto peer = FetchPeerView(core::SplitList(config_.peer.admin_url).front());
-  if (!peer.ok()) return;  // unreachable: an unconfirmed primary stays unconfirmed
+  if (!peer.ok()) return peer.status();  // unreachable: an unconfirmed primary stays unconfirmed
   peer_epoch_seen_ = std::max(peer_epoch_seen_.load(), peer->epoch);
   peer_lag_seconds_ = peer->lag_seconds;
   const bool peer_primary = peer->role == core::Role::kPrimary;
@@ -159,37 +183,48 @@ void RoleController::WatchOnce() {
       core::LogWarn("superseded_by_peer", {{"epoch", std::to_string(state_->epoch())},
                                            {"peer_epoch", std::to_string(peer->epoch)}});
       const bool frozen = state_->frozen();
-      (void)Demote(peer->epoch, "peer room holds a newer epoch");
+      Status demoted = Demote(peer->epoch, "peer room holds a newer epoch");
       if (!frozen && on_self_demotion_) on_self_demotion_("found superseded: the peer room is primary at epoch " + std::to_string(peer->epoch));
-      return;
+      return demoted;
+    }
+    if (peer_primary && peer->epoch == state_->epoch()) {
+      // Broken invariant: refuse writes here (the peer does the same) and
+      // let DanmuMultiplePrimaries page; never pick a winner silently.
+      if (state_->confirmed()) {
+        core::LogError("two_primaries_same_epoch", {{"room", config_.room}, {"epoch", std::to_string(state_->epoch())},
+                                                    {"peer_room", config_.peer.room}, {"writes", "refused"}});
+      }
+      state_->SetConfirmed(false, "the peer room is a primary at the same epoch " + std::to_string(peer->epoch));
+      return Status(Code::kInternal, "two primaries at epoch " + std::to_string(peer->epoch) +
+                                         ": writes refused in this room until an operator promotes or demotes one");
     }
     if (!state_->confirmed()) {
-      if (!peer_primary || peer->epoch < state_->epoch()) {
-        state_->SetConfirmed(true, "peer is " + std::string(peer_primary ? "an older primary" : "secondary") +
-                                       " at epoch " + std::to_string(peer->epoch));
-      } else {
-        core::LogError("two_primaries_same_epoch", {{"epoch", std::to_string(state_->epoch())}});
-      }
+      state_->SetConfirmed(true, "peer is " + std::string(peer_primary ? "an older primary" : "secondary") +
+                                     " at epoch " + std::to_string(peer->epoch));
     }
-    return;
+    return Status::Ok();
   }
   // Secondary: make sure the local Redis follows the primary peer (rejoin).
   if (peer_primary && peer->confirmed) {
-    state_->ObserveEpoch(peer->epoch);
+    if (Status s = state_->ObserveEpoch(peer->epoch); !s.ok()) return s;
     std::lock_guard lock(mu_);
     auto role = redis_->Command({"ROLE"});
-    if (role.ok() && !role->elements.empty() && role->elements[0].str == "master") {
+    if (!role.ok()) return Status(role.status().code(), "ROLE of the local Redis: " + role.status().message());
+    if (!role->elements.empty() && role->elements[0].str == "master") {
       core::LogWarn("rejoin_as_replica", {{"primary_redis", config_.peer.redis}, {"epoch", std::to_string(peer->epoch)}});
-      (void)ReplicaOf(config_.peer.redis);
+      if (Status s = ReplicaOf(config_.peer.redis); !s.ok()) {
+        return Status(s.code(), "rejoin as a replica of " + config_.peer.redis + " (retried): " + s.message());
+      }
     }
   }
+  return Status::Ok();
 }
 
 void RoleController::Start(bool restarted_as_primary) {
   if (restarted_as_primary) state_->SetConfirmed(false, "restarted as primary: waiting for the peer room to confirm");
   // One round before anything serves: a superseded primary demotes itself
   // before its frontend or processor start.
-  WatchOnce();
+  if (Status s = WatchOnce(); !s.ok()) core::LogWarn("peer_watch_at_start", {{"error", s.ToString()}});
   loop_.Start();
 }
 

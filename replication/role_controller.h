@@ -17,7 +17,13 @@
 //     it neither processes nor accepts writes until the peer answers and holds
 //     no newer epoch; so an old primary that comes back can never write;
 //   - a secondary whose local Redis is a master while the peer is primary
-//     re-attaches it as a replica of the peer (rejoin).
+//     re-attaches it as a replica of the peer (rejoin);
+//   - two primaries at the SAME epoch is a broken invariant (every
+//     promotion takes a new epoch): both rooms see it and each refuses writes
+//     (left unconfirmed: no processing, no accepted writes) while it lasts;
+//     DanmuMultiplePrimaries pages. An operator resolves it by promoting one
+//     room with force (a new epoch: the other one then demotes itself) or by
+//     demoting one; the survivor confirms itself on the next round.
 // The store-level fence (the apply script refusing older epochs) backs all
 // of this up: even a processor that missed every signal cannot write.
 #include <atomic>
@@ -77,13 +83,17 @@ class RoleController {
   // restarted_as_primary: the state file (not the config) made us primary.
   void Start(bool restarted_as_primary);
   void Stop();
-  // One peer-watch round (the loop's body; tests call it directly).
-  void WatchOnce();
+  // One peer-watch round (the loop's body; tests call it directly). Not ok
+  // when the round found or left something wrong: the peer unreachable, a
+  // demotion or rejoin whose REPLICAOF failed (retried next round), two
+  // primaries at one epoch. The loop logs each distinct error once.
+  core::Status WatchOnce();
   // The other room's replication lag as last reported (degradation signal).
   double peer_lag_seconds() const { return peer_lag_seconds_.load(); }
 
  private:
   core::Status ReplicaOf(const std::string& address);
+  core::Status DemoteLocked(int64_t epoch, const std::string& reason);  // caller holds mu_
 
   const core::Config& config_;
   RoomState* state_;
@@ -93,6 +103,7 @@ class RoleController {
   std::atomic<double> peer_lag_seconds_{0};
   PrimaryLease* lease_ = nullptr;
   std::function<void(const std::string&)> on_self_demotion_;
+  std::string last_watch_error_;  // loop thread only: what it logged last
   core::PeriodicTask loop_;
 };
 

@@ -10,9 +10,6 @@
 //     being unreachable at start is only a warning here (the live path must
 //     not depend on the archive; replays answer 503 until MySQL is back); a
 //     reachable MySQL with an old schema refuses to start.
-#include <cstdio>
-#include <cstdlib>
-
 #include "cmd/danmud/parts.h"
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -73,9 +70,9 @@ Status WireArchive(Daemon::Parts& p, core::FrontendHooks* hooks) {
   if (p.config.Runs("archiver")) {
     if (Status s = WireArchiver(p); !s.ok()) return s;
     core::Archiver* archiver = p.archive->archiver.get();
-    hooks->on_stream_end = [archiver](const std::string& live_room) { archiver->Enqueue(live_room); };
+    if (hooks) hooks->on_stream_end = [archiver](const std::string& live_room) { archiver->Enqueue(live_room); };
   }
-  if (!p.config.replay_redis.address.empty()) {
+  if (hooks && !p.config.replay_redis.address.empty()) {
     if (Status s = WireReplay(p); !s.ok()) return s;
     core::ReplayApi* api = p.archive->replay_api.get();
     hooks->replay = [api](const core::HttpRequest& req) { return api->Handle(req); };
@@ -84,24 +81,13 @@ Status WireArchive(Daemon::Parts& p, core::FrontendHooks* hooks) {
 }
 
 void StartArchive(Daemon::Parts& p) {
-  if (p.config.Runs("archiver") && (!p.archive || !p.archive->archiver)) {
-    // WireArchive runs only with the frontend; an archiver-only process is
-    // wired here. Start() cannot return an error, so a failed preflight ends
-    // the process the same way a refused config does.
-    if (!p.archive) p.archive = std::make_shared<ArchiveParts>();
-    if (Status s = WireArchiver(p); !s.ok()) {
-      core::LogError("danmud_refusing_to_start", {{"error", s.message()}});
-      std::fprintf(stderr, "danmud: refusing to start: %s\n", s.message().c_str());
-      std::exit(2);
-    }
-  }
   if (p.archive && p.archive->archiver) p.archive->archiver->Start();
 }
 
 void RegisterArchiveRoutes(Daemon::Parts& p) {
   Daemon::Parts* parts = &p;
-  // The archiver is looked up per request: an archiver-only process wires it
-  // in StartArchive, after the routes exist.
+  // The archiver is looked up per request (it may be absent: no archiver
+  // component).
   auto archiver = [parts]() -> core::Archiver* { return parts->archive ? parts->archive->archiver.get() : nullptr; };
 
   // What the archive knows of one live room: live sets, watermark, held and

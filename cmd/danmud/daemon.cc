@@ -147,6 +147,11 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
         c, p.write_route.get(), p.cache.get(), std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
         core::CursorCodec(cursor_secret), p.admin_token, *p.clock, p.metrics.get(), std::move(hooks));
   }
+  if (c.Runs("archiver") && !c.Runs("frontend")) {
+    // Wired here too, before any thread starts, so that its MySQL preflight
+    // refuses to start like every other check of Create.
+    if (auto s = WireArchive(p, nullptr); !s.ok()) return s;
+  }
   if (c.Runs("processor")) {
     core::ProcessorHooks hooks;
     replication::RoomState* state = p.state.get();

@@ -81,6 +81,7 @@ void RegisterAdminRoutes(Daemon::Parts& parts);
 // Builds the archiver and replay store when configured and sets the
 // frontend hooks they need (archive_wiring.cc). Called before the frontend
 // is built; StartArchive/StopArchive around the daemon's lifetime.
+// `hooks` null: a process without the frontend (the archiver alone, no replay).
 core::Status WireArchive(Daemon::Parts& parts, core::FrontendHooks* hooks);
 void StartArchive(Daemon::Parts& parts);
 // GET/POST /v1/admin/archive (archive_wiring.cc).

@@ -9,9 +9,13 @@
 #include <Poco/JSON/Parser.h>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
+#include "core/base/clock.h"
+#include "core/degrade/degrade_watcher.h"
 #include "core/http/http_client.h"
 #include "core/model/live_keys.h"
 #include "core/model/message.h"
@@ -76,6 +80,64 @@ class DegradeTest : public ::testing::Test {
   std::string a_ = Env("DANMU_A_HTTP"), b_ = Env("DANMU_B_HTTP");
   std::set<std::string> acked_;  // comments and gifts acknowledged in this test
 };
+
+// The watcher's thread contract (degrade_watcher.h): every round - Redis
+// reads and writes, expiry, the automatic controller - runs on its own loop
+// thread; admin threads ask for a round and see its result. In-process, on
+// the replay Redis so that the stack's rooms do not see these settings.
+TEST(DegradeWatcherThreadTest, AdminRefreshesRunOnTheLoopThreadAndShowTheirWrite) {
+  core::Config c;
+  c.room = "T";
+  c.redis.address = Env("REDIS_REPLAY");
+  c.degrade.auto_enabled = true;
+  c.degrade.eval_ms = 1;  // the controller evaluates on (almost) every round
+  c.degrade.watch_ms = 50;
+  core::RedisClient store(c.redis, "live", nullptr);
+  ASSERT_TRUE(store.Command({"DEL", core::keys::kDegrade}).ok());
+  std::mutex mu;
+  std::set<std::thread::id> evaluated_on;  // guarded by mu
+  core::DegradeWatcherHooks hooks;
+  hooks.active_primary = [] { return true; };
+  hooks.signals = [&] {
+    std::lock_guard lock(mu);
+    evaluated_on.insert(std::this_thread::get_id());
+    return core::DegradeSignals{};
+  };
+  core::DegradeWatcher w(c, std::make_unique<core::RedisClient>(c.redis, "live", nullptr), hooks,
+                         core::SystemClock::Instance(), nullptr);
+  w.Start();
+
+  // An admin write is visible as soon as its refresh returns.
+  const int64_t now = core::SystemClock::Instance().NowMs();
+  ASSERT_TRUE(core::DegradeWatcher::Write(store, "stream:wt", {2, now + 60000, "manual", "test", now}, nullptr, "T").ok());
+  ASSERT_TRUE(w.Refresh());
+  EXPECT_EQ(w.View("wt").level, 2);
+  ASSERT_TRUE(core::DegradeWatcher::Clear(store, "stream:wt", "manual", nullptr, "T").ok());
+  ASSERT_TRUE(w.Refresh());
+  EXPECT_EQ(w.View("wt").level, 0);
+
+  // Admin threads refreshing and toggling automatic control concurrently.
+  std::vector<std::thread> admins;
+  std::set<std::thread::id> admin_ids;
+  for (int t = 0; t < 4; ++t) {
+    admins.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        if (t == 0) w.SetAuto(i % 2 == 0);
+        EXPECT_TRUE(w.Refresh());
+      }
+    });
+    admin_ids.insert(admins.back().get_id());
+  }
+  for (auto& a : admins) a.join();
+  w.SetAuto(true);
+  EXPECT_TRUE(w.Refresh());
+  w.Stop();
+  (void)store.Command({"DEL", core::keys::kDegrade});
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(evaluated_on.empty()) << "the automatic controller never ran";
+  EXPECT_EQ(evaluated_on.size(), 1u) << "rounds ran on " << evaluated_on.size() << " threads";
+  for (const auto& id : admin_ids) EXPECT_EQ(evaluated_on.count(id), 0u) << "a round ran on an admin thread";
+}
 
 TEST_F(DegradeTest, Level1DropsLikesButKeepsEverythingElse) {
   const std::string room = "dg1" + std::to_string(::getpid());

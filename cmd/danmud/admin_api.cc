@@ -297,7 +297,7 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
     core::Status st = s.level == 0 ? core::DegradeWatcher::Clear(*store, field, "manual", parts->metrics.get(), parts->config.room)
                                    : core::DegradeWatcher::Write(*store, field, s, parts->metrics.get(), parts->config.room);
     if (!st.ok()) return HttpResponse::Error(st);
-    parts->degrade->Tick();
+    (void)parts->degrade->Refresh();  // stored either way; the answer shows the last round
     return HttpResponse::Json(200, DegradeJson(*parts));
   });
   p.admin->Add("POST", "/v1/admin/degrade/clear", true, [parts](const HttpRequest& req) {
@@ -324,7 +324,7 @@ void RegisterAdminRoutes(Daemon::Parts& p) {
       auto st = core::DegradeWatcher::Clear(*store, f, "manual", parts->metrics.get(), parts->config.room);
       if (!st.ok()) return HttpResponse::Error(st);
     }
-    parts->degrade->Tick();
+    (void)parts->degrade->Refresh();  // as above
     return HttpResponse::Json(200, DegradeJson(*parts));
   });
   p.admin->Add("POST", "/v1/admin/degrade/auto", true, [parts](const HttpRequest& req) {

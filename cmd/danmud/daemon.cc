@@ -229,7 +229,7 @@ Status Daemon::Start() {
   // first; until then its writes are refused, not acknowledged unfenced.
   p.lease->Tick();
   p.lease->Start();
-  p.degrade->Tick();  // serve with the switches in force from the first request
+  (void)p.degrade->Refresh();  // the switches in force from the first request (no loop yet: inline)
   p.degrade->Start();
   if (p.cache) p.cache->Start();
   if (p.frontend) p.frontend->Start();

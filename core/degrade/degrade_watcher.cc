@@ -1,5 +1,7 @@
 #include "core/degrade/degrade_watcher.h"
 
+#include <chrono>
+
 #include "core/model/live_keys.h"
 #include "core/base/log.h"
 #include "core/base/metrics.h"
@@ -22,9 +24,9 @@ DegradeWatcher::DegradeWatcher(const Config& config, std::unique_ptr<RedisClient
       clock_(clock),
       metrics_(metrics),
       policy_(config.room, config.degrade, config.poll),
-      auto_(config.degrade),
       auto_enabled_(config.degrade.auto_enabled),
-      loop_("degrade_watch", config.degrade.watch_ms, [this] { Tick(); }) {
+      auto_(config.degrade),
+      auto_applied_(config.degrade.auto_enabled) {
   if (metrics_) {
     for (const char* s : {"manual", "auto", "expiry"}) Changes(metrics_, config_.room, s);
   }
@@ -32,14 +34,61 @@ DegradeWatcher::DegradeWatcher(const Config& config, std::unique_ptr<RedisClient
 
 DegradeWatcher::~DegradeWatcher() { Stop(); }
 
-void DegradeWatcher::Start() { loop_.Start(); }
+void DegradeWatcher::Start() {
+  std::lock_guard lock(loop_mu_);
+  if (running_) return;
+  running_ = true;
+  thread_ = std::thread([this] { Loop(); });
+}
 
-void DegradeWatcher::Stop() { loop_.Stop(); }
+void DegradeWatcher::Stop() {
+  {
+    std::lock_guard lock(loop_mu_);
+    running_ = false;
+  }
+  loop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DegradeWatcher::Loop() {
+  std::unique_lock lock(loop_mu_);
+  while (running_) {
+    ++rounds_started_;
+    round_wanted_ = false;
+    lock.unlock();
+    try {
+      Round();
+    } catch (const std::exception& e) {
+      LogError("degrade_watch_failed", {{"error", e.what()}});
+    }
+    lock.lock();
+    rounds_finished_ = rounds_started_;
+    loop_cv_.notify_all();
+    loop_cv_.wait_for(lock, std::chrono::milliseconds(config_.degrade.watch_ms),
+                      [this] { return !running_ || round_wanted_; });
+  }
+}
+
+bool DegradeWatcher::Refresh(int timeout_ms) {
+  {
+    std::unique_lock lock(loop_mu_);
+    if (running_) {
+      const uint64_t want = rounds_started_ + 1;  // a round that starts after now
+      round_wanted_ = true;
+      loop_cv_.notify_all();
+      loop_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                        [&] { return rounds_finished_ >= want || !running_; });
+      if (rounds_finished_ >= want) return true;
+      if (running_) return false;  // the loop is stuck (Redis?)
+    }
+  }
+  Round();  // no loop (start-up, shutdown): this thread, one round at a time
+  return true;
+}
 
 void DegradeWatcher::SetAuto(bool enabled) {
   if (auto_enabled_.exchange(enabled) != enabled) {
     LogWarn("degrade_auto", {{"enabled", enabled ? "true" : "false"}});
-    if (!enabled) auto_.Reset();
   }
 }
 
@@ -66,7 +115,13 @@ Status DegradeWatcher::Clear(RedisClient& store, const std::string& field, const
   return Status::Ok();
 }
 
-void DegradeWatcher::Tick() {
+void DegradeWatcher::Round() {
+  std::lock_guard round(round_mu_);
+  const bool auto_on = auto_enabled_.load();
+  if (auto_applied_ != auto_on) {
+    if (!auto_on) auto_.Reset();  // a fresh start when it is turned on again
+    auto_applied_ = auto_on;
+  }
   auto r = redis_->Command({"HGETALL", keys::kDegrade});
   if (!r.ok()) return;  // keep the last table: a Redis hiccup must not undo a degradation
   DegradeTable table;
@@ -88,7 +143,7 @@ void DegradeWatcher::Tick() {
         ++it;
       }
     }
-    if (auto_enabled_ && now - last_eval_ms_ >= config_.degrade.eval_ms) {
+    if (auto_on && now - last_eval_ms_ >= config_.degrade.eval_ms) {
       last_eval_ms_ = now;
       int before = auto_.level();
       int level = auto_.Evaluate(hooks_.signals ? hooks_.signals() : DegradeSignals{}, clock_.MonoMs());

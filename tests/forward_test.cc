@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 
 #include "core/base/config.h"
 #include "core/http/http_server.h"
@@ -18,9 +19,13 @@ TEST(ForwardWriteRouteTest, SurvivesTheLossOfOneTarget) {
   core::HttpOptions o;
   o.threads = 4;
   std::atomic<int> ingested{0};
-  std::string seen_auth;
+  std::mutex mu;
+  std::string seen_auth;  // written by the server's thread, guarded by mu
   core::HttpServer primary(o, 0, "admin", [&](const core::HttpRequest& r) {
-    seen_auth = r.Header("authorization");
+    {
+      std::lock_guard lock(mu);
+      seen_auth = r.Header("authorization");
+    }
     if (r.path != "/v1/admin/ingest") return core::HttpResponse::Error(404, "not_found", "");
     ++ingested;
     return core::HttpResponse::Json(202, "{}");
@@ -43,7 +48,10 @@ TEST(ForwardWriteRouteTest, SurvivesTheLossOfOneTarget) {
   m.text = "forwarded";
   EXPECT_TRUE(route.Write(m).ok()) << "the second target took the write";
   EXPECT_EQ(ingested.load(), 1);
-  EXPECT_EQ(seen_auth, "Bearer secret-token");
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen_auth, "Bearer secret-token");
+  }
   core::ForwardWriteRoute only_dead({dead}, "t", 2000, nullptr);
   EXPECT_EQ(only_dead.Write(m).code(), core::Code::kUnavailable) << "no target: the client must retry (503)";
   primary.Stop();

@@ -5,6 +5,10 @@
 
 #include <signal.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "core/http/http_client.h"
 #include "tests/stack_env.h"
 
@@ -14,11 +18,31 @@ namespace {
 using testing::Env;
 using testing::WaitFor;
 
+const std::vector<std::string> kStages = {"accept", "kafka", "processor", "replica", "frontend"};
+
 std::string Failures(const std::string& stage) {
   return "danmu_probe_failures_total{room=\"A\",stage=\"" + stage + "\",write_room=\"A\"}";
 }
 
-void AdminPost(const std::string& path) { ASSERT_TRUE(testing::AdminPost(Env("DANMU_A_ADMIN") + path, "").ok()); }
+std::map<std::string, double> AllFailures() {
+  std::map<std::string, double> out;
+  for (const auto& s : kStages) out[s] = testing::MetricSample("DANMU_A_ADMIN", Failures(s));
+  return out;
+}
+
+::testing::AssertionResult AdminPost(const std::string& path) {
+  auto r = testing::AdminPost(Env("DANMU_A_ADMIN") + path, "");
+  if (!r.ok()) return ::testing::AssertionFailure() << path << ": " << r.status().ToString();
+  if (r->status != 200) return ::testing::AssertionFailure() << path << " answered " << r->status << ": " << r->body;
+  return ::testing::AssertionSuccess();
+}
+
+// SIGCONT on every exit path: a stopped server must not outlive the test.
+struct Stopped {
+  int pid;
+  explicit Stopped(int p) : pid(p) { ::kill(pid, SIGSTOP); }
+  ~Stopped() { ::kill(pid, SIGCONT); }
+};
 
 class ProbeTest : public ::testing::Test {
  protected:
@@ -26,21 +50,35 @@ class ProbeTest : public ::testing::Test {
     if (HasFailure()) std::cerr << "==== merged logs ====\n" << testing::MergedLogs(80) << std::endl;
   }
   // Waits for a probe round to succeed into both rooms (the stack is healthy).
-  void ExpectHealthy() {
+  ::testing::AssertionResult Healthy() {
     const std::string a = "danmu_probe_success_total{room=\"A\",read_room=\"A\",write_room=\"A\"}";
     const std::string b = "danmu_probe_success_total{room=\"A\",read_room=\"B\",write_room=\"A\"}";
     double a0 = testing::MetricSample("DANMU_A_ADMIN", a), b0 = testing::MetricSample("DANMU_A_ADMIN", b);
-    ASSERT_TRUE(WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", a) > a0 && testing::MetricSample("DANMU_A_ADMIN", b) > b0; }, 30000))
-        << "probe comments written in A are seen in A and B";
+    if (WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", a) > a0 && testing::MetricSample("DANMU_A_ADMIN", b) > b0; }, 30000)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "no probe comment written in A was seen in both A and B within 30 s";
   }
-  void ExpectStage(const std::string& stage, double before) {
-    EXPECT_TRUE(WaitFor([&] { return testing::MetricSample("DANMU_A_ADMIN", Failures(stage)) > before; }, 30000))
-        << "a probe failure attributed to " << stage;
+  // While the fault lasts: rounds fail at `stage`, and at no other stage.
+  // The probe runs its rounds one after the other, so every round after the
+  // first one blamed on `stage` started during the fault: between that first
+  // one and two more, no other stage may rise (a probe that blamed every
+  // stage would fail here).
+  void ExpectOnlyStage(const std::string& stage) {
+    const double first = AllFailures()[stage];
+    ASSERT_TRUE(WaitFor([&] { return AllFailures()[stage] > first; }, 30000)) << "a probe failure attributed to " << stage;
+    auto during = AllFailures();
+    ASSERT_TRUE(WaitFor([&] { return AllFailures()[stage] >= during[stage] + 2; }, 30000))
+        << "two more probe failures attributed to " << stage;
+    auto after = AllFailures();
+    for (const auto& s : kStages) {
+      if (s != stage) EXPECT_EQ(after[s], during[s]) << "a round during the " << stage << " fault was blamed on " << s;
+    }
   }
 };
 
 TEST_F(ProbeTest, HealthyStackProbesSucceedInBothRooms) {
-  ExpectHealthy();
+  ASSERT_TRUE(Healthy());
   auto m = testing::Get(Env("DANMU_A_ADMIN") + "/metrics");
   ASSERT_TRUE(m.ok());
   EXPECT_NE(m->body.find("danmu_probe_e2e_seconds_bucket{room=\"A\",read_room=\"B\",write_room=\"A\",le=\"5\"}"), std::string::npos)
@@ -52,31 +90,33 @@ TEST_F(ProbeTest, HealthyStackProbesSucceedInBothRooms) {
 }
 
 TEST_F(ProbeTest, PausedProcessorIsAttributedToTheProcessorStage) {
-  double before = testing::MetricSample("DANMU_A_ADMIN", Failures("processor"));
-  AdminPost("/v1/admin/processor/pause");
-  ExpectStage("processor", before);
-  AdminPost("/v1/admin/processor/resume");
-  ExpectHealthy();
+  ASSERT_TRUE(AdminPost("/v1/admin/processor/pause"));
+  struct Resume {
+    ~Resume() { (void)AdminPost("/v1/admin/processor/resume"); }
+  } resume;
+  ExpectOnlyStage("processor");
+  ASSERT_TRUE(AdminPost("/v1/admin/processor/resume"));
+  ASSERT_TRUE(Healthy());
 }
 
 TEST_F(ProbeTest, StoppedKafkaIsAttributedToTheKafkaStage) {
-  double before = testing::MetricSample("DANMU_A_ADMIN", Failures("kafka"));
   int kafka = testing::PidOf("kafka-a");
   ASSERT_GT(kafka, 0);
-  ASSERT_EQ(::kill(kafka, SIGSTOP), 0);
-  ExpectStage("kafka", before);
-  ::kill(kafka, SIGCONT);
-  ExpectHealthy();
+  {
+    Stopped stopped(kafka);
+    ExpectOnlyStage("kafka");
+  }
+  ASSERT_TRUE(Healthy());
 }
 
 TEST_F(ProbeTest, StoppedReplicaIsAttributedToTheReplicaStage) {
-  double before = testing::MetricSample("DANMU_A_ADMIN", Failures("replica"));
   int redis_b = testing::PidOf("redis-b");
   ASSERT_GT(redis_b, 0);
-  ASSERT_EQ(::kill(redis_b, SIGSTOP), 0);
-  ExpectStage("replica", before);
-  ::kill(redis_b, SIGCONT);
-  ExpectHealthy();
+  {
+    Stopped stopped(redis_b);
+    ExpectOnlyStage("replica");
+  }
+  ASSERT_TRUE(Healthy());
 }
 
 }  // namespace

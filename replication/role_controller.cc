@@ -208,6 +208,10 @@ Status RoleController::WatchOnce() {
   if (peer_primary && peer->confirmed) {
     if (Status s = state_->ObserveEpoch(peer->epoch); !s.ok()) return s;
     std::lock_guard lock(mu_);
+    // A promotion (it holds mu_) may have run since this round read the role
+    // and fetched the peer: a stale view must never point the new primary's
+    // Redis at the old primary (seen in a switchover back to this room).
+    if (state_->is_primary() || state_->epoch() > peer->epoch) return Status::Ok();
     auto role = redis_->Command({"ROLE"});
     if (!role.ok()) return Status(role.status().code(), "ROLE of the local Redis: " + role.status().message());
     if (!role->elements.empty() && role->elements[0].str == "master") {

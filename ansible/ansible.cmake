@@ -2,7 +2,7 @@
 # converge on this machine (throwaway prefix, ports from
 # ANSIBLE_TEST_PORT_BASE, default 23000), idempotence, a planned failover there
 # and back, degradation, teardown. Included from the top-level CMakeLists.txt.
-add_test(NAME ansible_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/ansible_test.sh
+add_test(NAME ansible_test COMMAND bash ${PROJECT_SOURCE_DIR}/ansible/tests/ansible_test.sh
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # The binaries deployed are the ones of this build tree (copied once when the
 # test starts). The test stops itself and tears down after 780 s

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs every dashboard query against a real Prometheus that scraped the stack.
 
-Usage: PROMETHEUS_URL=http://127.0.0.1:27040 tests/dashboard_query_check.py [DASHBOARD.json ...]
+Usage: PROMETHEUS_URL=http://127.0.0.1:27040 grafana/tests/dashboard_query_check.py [DASHBOARD.json ...]
 (scripts/test exports PROMETHEUS_URL and DANMU_{A,B}_HTTP from run/.../stack.env.)
 
 1. Waits (bounded, DANMU_QUERY_CHECK_WAIT_S, default 60 s) until Prometheus
@@ -37,7 +37,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUBSTITUTIONS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}
 VAR_REF = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 PROMQL_WORDS = {

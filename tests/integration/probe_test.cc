@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/http/http_client.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {

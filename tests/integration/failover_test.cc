@@ -18,7 +18,7 @@
 #include "core/store/redis_client.h"
 #include "replication/ops/admin_client.h"
 #include "replication/ops/drill.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {
@@ -63,7 +63,7 @@ class FailoverTest : public ::testing::Test {
 
 TEST_F(FailoverTest, ReplicaLinkCutEngagesAndReleasesStaleReadFallback) {
   auto b = Admin("DANMU_B_ADMIN");
-  ASSERT_TRUE(WaitFor([&] { auto s = b.Status(); return s.ok() && s->read_source == "local" && s->link_up; }, 15000));
+  ASSERT_TRUE(WaitFor([&] { auto s = b.Status(); return s.ok() && s->read_source == "local" && s->replication.link_up; }, 15000));
   const std::string room = "cut" + std::to_string(::getpid());
   int redis_b = testing::PidOf("redis-b");
   ASSERT_GT(redis_b, 0);
@@ -76,7 +76,7 @@ TEST_F(FailoverTest, ReplicaLinkCutEngagesAndReleasesStaleReadFallback) {
       << "fallback engages while room B's replica is stopped";
   auto during = b.Status();
   ASSERT_TRUE(during.ok());
-  EXPECT_FALSE(during->link_up);
+  EXPECT_FALSE(during->replication.link_up);
   // Fresh writes are readable in room B through the fallback.
   std::string id = PostComment(Env("DANMU_A_HTTP"), room, "while the replica is stopped");
   ASSERT_FALSE(id.empty());
@@ -116,11 +116,11 @@ void ExpectPlannedDrill(const std::string& from, const std::string& to) {
   auto st = Admin(to == "A" ? "DANMU_A_ADMIN" : "DANMU_B_ADMIN").Status();
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE(st->active_primary());
-  EXPECT_TRUE(st->local_is_master);
+  EXPECT_TRUE(st->replication.local_is_master);
   auto old = Admin(from == "A" ? "DANMU_A_ADMIN" : "DANMU_B_ADMIN").Status();
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->role, core::Role::kSecondary);
-  EXPECT_TRUE(WaitFor([&] { auto s = Admin(from == "A" ? "DANMU_A_ADMIN" : "DANMU_B_ADMIN").Status(); return s.ok() && !s->local_is_master && s->link_up; }, 20000))
+  EXPECT_TRUE(WaitFor([&] { auto s = Admin(from == "A" ? "DANMU_A_ADMIN" : "DANMU_B_ADMIN").Status(); return s.ok() && !s->replication.local_is_master && s->replication.link_up; }, 20000))
       << "the old primary's Redis replicates the new primary";
 }
 
@@ -194,7 +194,7 @@ TEST_F(FailoverTest, OldPrimaryRestartedWithOldConfigIsFencedAndRejoinsAsReplica
   auto a = Admin("DANMU_A_ADMIN");
   bool rejoined = WaitFor([&] {
     auto s = a.Status();
-    return s.ok() && s->role == core::Role::kSecondary && s->epoch == before->epoch && !s->local_is_master && s->link_up;
+    return s.ok() && s->role == core::Role::kSecondary && s->epoch == before->epoch && !s->replication.local_is_master && s->replication.link_up;
   }, 60000);
   done = true;
   watcher.join();

@@ -1,8 +1,8 @@
-// Archive and replay (issue 4) against the real stack started by scripts/test:
+// Archive and replay (DESIGN §5: the archiver, MySQL, the replay store) against the real stack started by scripts/test:
 // the archiver runs in-process against the stack's live Redis and MariaDB;
 // replays go through the running danmud frontends (FrontendHooks::replay)
 // and the stack's replay Redis. Rooms are written straight into live Redis
-// with the processor's own apply script (core/live_writer.h), so their
+// with the processor's own apply script (core/live/live_writer.h), so their
 // encoding is exactly the processor's.
 //
 // Rooms written here carry no end record unless a test needs one: an
@@ -41,7 +41,7 @@
 #include "core/store/redis_client.h"
 #include "core/archive/replay_store.h"
 #include "core/model/replay_window.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -28,7 +28,7 @@
 #include "core/store/redis_client.h"
 #include "replication/ops/admin_client.h"
 #include "replication/reconciler.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {
@@ -178,7 +178,7 @@ TEST_F(ReconcileTest, AckedButUnappliedWritesOfALostPrimaryAreReingestedExactlyO
     p = RoomOf(a->active_primary() ? "A" : "B");
     s = RoomOf(a->active_primary() ? "B" : "A");
     auto sec = a->active_primary() ? *b : *a;
-    return sec.role == core::Role::kSecondary && sec.link_up && !sec.local_is_master;
+    return sec.role == core::Role::kSecondary && sec.replication.link_up && !sec.replication.local_is_master;
   }, 60000)) << "one active primary and a replicating secondary to start from";
   std::printf("primary %s, secondary %s\n", p.name.c_str(), s.name.c_str());
 
@@ -238,7 +238,7 @@ TEST_F(ReconcileTest, AckedButUnappliedWritesOfALostPrimaryAreReingestedExactlyO
   const int64_t paused_at = Admin(p).Status()->now_ms;
   ASSERT_TRUE(WaitFor([&] {
     auto st = Admin(p).Status();
-    return st.ok() && st->backlog_sampled_at_ms > paused_at + 1000;
+    return st.ok() && st->processor.backlog_sampled_at_ms > paused_at + 1000;
   }, 20000)) << "P's processor keeps sampling its backlog while paused";
   std::vector<std::string> unapplied;
   for (int i = 0; i < 60; ++i) {
@@ -337,7 +337,7 @@ TEST_F(ReconcileTest, AckedButUnappliedWritesOfALostPrimaryAreReingestedExactlyO
   ASSERT_TRUE(st.ok());
   ASSERT_TRUE(WaitFor([&] {
     auto r = Admin(p).Status();
-    return r.ok() && r->role == core::Role::kSecondary && r->epoch == st->epoch && !r->local_is_master && r->link_up;
+    return r.ok() && r->role == core::Role::kSecondary && r->epoch == st->epoch && !r->replication.local_is_master && r->replication.link_up;
   }, 60000)) << "room " << p.name << " came back as a secondary replicating room " << s.name;
   EXPECT_TRUE(WaitFor([&] { return AllOnce(StoredIds(p.redis, live_room), acked); }, 20000))
       << "the rejoined room's replica converged on every acknowledged comment, once";

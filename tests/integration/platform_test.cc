@@ -12,7 +12,7 @@
 #include "core/store/kafka_producer.h"
 #include "core/store/mysql_client.h"
 #include "core/store/redis_client.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {

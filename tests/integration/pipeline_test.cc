@@ -20,7 +20,7 @@
 
 #include "core/model/live_keys.h"
 #include "core/store/redis_client.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Static checks of the Grafana dashboards and their provisioning files.
 
-Usage: tests/dashboard_lint.py [DASHBOARD.json|DIR ...]
+Usage: grafana/tests/dashboard_lint.py [DASHBOARD.json|DIR ...]
 Without arguments it checks grafana/dashboards/*.json and
 grafana/provisioning/**/*.yml of this repository.
 
@@ -21,7 +21,7 @@ import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DS_UIDS = ("${datasource}", "$datasource")
 BUILTIN_VARS = re.compile(r"^__")
 VAR_REF = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")

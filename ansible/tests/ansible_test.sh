@@ -3,7 +3,7 @@
 # on this machine, idempotence, a planned failover (failover.yml) and a planned
 # drill back (drill.yml), degradation (degrade.yml), teardown.
 #
-#   tests/ansible_test.sh
+#   ansible/tests/ansible_test.sh
 #
 # Environment:
 #   ANSIBLE_TEST_PORT_BASE  first port of the local port plan (default 23000;
@@ -29,7 +29,7 @@
 # then checks that no process of the prefix is left.
 # The last line is "N passed, M failed"; the exit status is non-zero on failure.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # scripts/test exports the addresses of its own stack (DANMU_A_ADMIN, REDIS_A,
 # ...): none of them may leak into the deployment under test, or a tool run by
 # a playbook could act on that stack instead. Keep only the build dir.

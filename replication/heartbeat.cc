@@ -3,6 +3,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "core/live/epoch_fence.h"
 #include "core/model/live_keys.h"
 #include "core/base/log.h"
 #include "core/base/metrics.h"
@@ -10,12 +11,13 @@
 namespace danmu::replication {
 namespace {
 
-const char* kHeartbeatScript = R"LUA(
-local store = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tonumber(ARGV[1]) < store then return redis.error_reply('FENCED store epoch ' .. store) end
-redis.call('SET', KEYS[1], ARGV[2])
-return 1
-)LUA";
+// KEYS: 1 heartbeat, 2 store epoch. ARGV: 1 epoch, 2 now (ms). The fence
+// does not advance the store's epoch: only promotion and the apply script do.
+const std::string& HeartbeatScript() {
+  static const std::string kScript = core::EpochFenceLua(/*epoch_key=*/2, /*epoch_arg=*/1, /*advance=*/false) +
+                                     "redis.call('SET', KEYS[1], ARGV[2])\nreturn 1\n";
+  return kScript;
+}
 
 }  // namespace
 
@@ -70,7 +72,7 @@ LagSample HeartbeatTracker::Tick() {
   int64_t now = clock_.NowMs();
   std::vector<core::RedisArgs> cmds;
   if (is_primary_()) {
-    cmds.push_back({"EVAL", kHeartbeatScript, "2", core::keys::kHeartbeat, core::keys::kEpoch,
+    cmds.push_back({"EVAL", HeartbeatScript(), "2", core::keys::kHeartbeat, core::keys::kEpoch,
                     std::to_string(epoch_()), std::to_string(now)});
   }
   cmds.push_back({"GET", core::keys::kHeartbeat});

@@ -3,6 +3,7 @@
 // the report, and two small adapters - the old Kafka log (core's
 // KafkaLogReader) and the Redis lookups - that keep Kafka and the key layout
 // out of the logic.
+#include "core/base/metric_family.h"
 #include "replication/reconciler.h"
 
 #include <Poco/JSON/Array.h>
@@ -353,12 +354,6 @@ class KafkaLogSource final : public LogSource {
 // ---------------------------------------------------------------------------
 // Redis adapter: the id lookups, then the window facts, in one round trip.
 
-int64_t ScoreOf(const core::RedisReply& r) {
-  if (r.type == core::RedisReply::Type::kInteger) return r.integer;
-  if (r.is_nil() || r.str.empty()) return 0;
-  return static_cast<int64_t>(std::strtod(r.str.c_str(), nullptr));
-}
-
 class RedisLiveStore final : public LiveStore {
  public:
   explicit RedisLiveStore(std::unique_ptr<core::RedisClient> redis) : redis_(std::move(redis)) {}
@@ -394,12 +389,12 @@ class RedisLiveStore final : public LiveStore {
     }
     facts->seen_count = (*replies)[k++].AsInt(0);
     const auto& lowest = (*replies)[k++];
-    facts->seen_min_score = lowest.elements.size() >= 2 ? ScoreOf(lowest.elements[1]) : 0;
+    facts->seen_min_score = lowest.elements.size() >= 2 ? lowest.elements[1].AsInt(0) : 0;
     const auto& m = (*replies)[k++];
     if (m.elements.size() == 3) {
-      facts->start_ms = ScoreOf(m.elements[0]);
-      facts->archived_ms = ScoreOf(m.elements[1]);
-      facts->archived_last = ScoreOf(m.elements[2]);
+      facts->start_ms = m.elements[0].AsInt(0);
+      facts->archived_ms = m.elements[1].AsInt(0);
+      facts->archived_last = m.elements[2].AsInt(0);
     }
     return Status::Ok();
   }
@@ -438,33 +433,18 @@ Reconciler::Reconciler(std::string room, core::WriteRoute* route,
     : room_(std::move(room)), route_(route), open_store_(std::move(open_store)), clock_(clock) {
   if (!metrics) return;
   metrics_ = std::make_shared<MetricSeries>();
-  auto& reg = metrics->registry();
-  auto& runs = prometheus::BuildCounter()
-                   .Name("danmu_reconcile_runs_total")
-                   .Help("Reconciliations of a lost primary's Kafka log run in this room, by result")
-                   .Labels({{"room", room_}})
-                   .Register(reg);
-  for (const char* r : {"complete", "incomplete", "error"}) metrics_->runs[r] = &runs.Add({{"result", r}});
-  auto& records = prometheus::BuildCounter()
-                      .Name("danmu_reconcile_records_total")
-                      .Help("Records of an old primary's Kafka log examined by reconciliation, by outcome")
-                      .Labels({{"room", room_}})
-                      .Register(reg);
-  for (const char* r : {"present", "reingested", "unknown", "skipped", "invalid", "failed"}) {
-    metrics_->records[r] = &records.Add({{"result", r}});
-  }
-  metrics_->last_run = &prometheus::BuildGauge()
-                            .Name("danmu_reconcile_last_run_timestamp_seconds")
-                            .Help("When the last reconciliation in this room finished (0: never)")
-                            .Labels({{"room", room_}})
-                            .Register(reg)
-                            .Add({});
-  metrics_->last_unresolved = &prometheus::BuildGauge()
-                                   .Name("danmu_reconcile_last_unresolved_records")
-                                   .Help("Records the last reconciliation left to a human: unknown + failed")
-                                   .Labels({{"room", room_}})
-                                   .Register(reg)
-                                   .Add({});
+  metrics_->runs = core::SeriesPerValue(
+      core::CounterFamily(*metrics, "danmu_reconcile_runs_total",
+                          "Reconciliations of a lost primary's Kafka log run in this room, by result"),
+      "result", {"complete", "incomplete", "error"});
+  metrics_->records = core::SeriesPerValue(
+      core::CounterFamily(*metrics, "danmu_reconcile_records_total",
+                          "Records of an old primary's Kafka log examined by reconciliation, by outcome"),
+      "result", {"present", "reingested", "unknown", "skipped", "invalid", "failed"});
+  metrics_->last_run = &core::GaugeFamily(*metrics, "danmu_reconcile_last_run_timestamp_seconds",
+                                          "When the last reconciliation in this room finished (0: never)").Add({});
+  metrics_->last_unresolved = &core::GaugeFamily(*metrics, "danmu_reconcile_last_unresolved_records",
+                                                 "Records the last reconciliation left to a human: unknown + failed").Add({});
 }
 
 core::Result<ReconcileReport> Reconciler::Run(const ReconcileOptions& options) {

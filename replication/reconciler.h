@@ -12,7 +12,7 @@
 //      by manual assignment under a throw-away group id: no group
 //      membership, no offset commits, so the old room's own processor group
 //      is untouched and finds its backlog where it left it
-//      (core/kafka_log_reader.h).
+//      (core/store/kafka_log_reader.h).
 //   2. For each record, in log order, ask the new primary's live store
 //      whether it holds the id (see `Classify` for what "holds" means and the
 //      limit of the answer). Lookups for a (live room, type) group of a batch

@@ -9,7 +9,7 @@
 //         primary's, its frontends serve reads locally and forward writes.
 // epoch:  a fencing number. Every promotion increments it; the processor's
 //         Redis writes carry it and the store refuses older ones (see
-//         core/live_writer.h), so a superseded primary can never write.
+//         core/live/epoch_fence.h), so a superseded primary can never write.
 //         The epoch only grows: a regression is a broken invariant and aborts.
 // frozen: a primary that stopped accepting writes for a planned switchover
 //         (clients get 503 + Retry-After; nothing half-written).

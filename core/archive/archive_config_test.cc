@@ -1,4 +1,4 @@
-// The archive: section of the config (core/config.h ArchiveOptions).
+// The archive: section of the config (core/base/config.h ArchiveOptions).
 #include <gtest/gtest.h>
 
 #include "core/base/config.h"

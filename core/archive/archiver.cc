@@ -9,6 +9,9 @@
 #include <chrono>
 #include <optional>
 
+#include "core/base/metric_family.h"
+#include "core/base/parse_int.h"
+#include "core/model/payload_uid.h"
 #include "core/base/json_text.h"
 #include "core/model/live_keys.h"
 #include "core/base/log.h"
@@ -83,23 +86,6 @@ end
 return 1
 )LUA";
 
-bool ParseInt(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-int64_t ToInt(std::string_view s) {
-  int64_t v = 0;
-  if (ParseInt(s, &v)) return v;
-  // Scores come back as doubles' text ("1.5e+3" never happens for our
-  // integer scores, but be safe).
-  try {
-    return static_cast<int64_t>(std::stod(std::string(s)));
-  } catch (...) {
-    return 0;
-  }
-}
 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 std::string TruncateUtf8(std::string_view s, size_t max) {
@@ -112,23 +98,6 @@ std::string TruncateUtf8(std::string_view s, size_t max) {
 bool ValidId(std::string_view id) {
   if (id.empty() || id.size() > kColumnBytes) return false;
   return std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c <= '~'; });
-}
-
-// The uid of a canonical payload without a full parse: EncodePayload writes
-// ,"uid":"..." before any client text, and a JSON string cannot contain an
-// unescaped quote, so the first occurrence is the field. Escaped uids take
-// the slow path.
-bool FastUid(std::string_view payload, std::string* uid) {
-  constexpr std::string_view kKey = ",\"uid\":\"";
-  auto at = payload.find(kKey);
-  if (at == std::string_view::npos) return false;
-  size_t begin = at + kKey.size();
-  auto end = payload.find('"', begin);
-  if (end == std::string_view::npos) return false;
-  std::string_view v = payload.substr(begin, end - begin);
-  if (v.find('\\') != std::string_view::npos) return false;
-  uid->assign(v);
-  return true;
 }
 
 const std::string& InsertSql(size_t rows) {
@@ -159,16 +128,16 @@ RoomMeta ParseRoomMeta(const std::vector<std::string>& kv) {
     if (f == "state") {
       m.state = v;
     } else if (f == "start_ms") {
-      m.start_ms = ToInt(v);
+      m.start_ms = ParseInt64Or(v);
     } else if (f == "archived_ms") {
       m.archived = true;
     } else {
       for (int t = 0; t < kStoredTypeCount; ++t) {
         std::string name = TypeName(kStoredTypes[t]);
-        if (f == "last:" + name) m.last[t] = ToInt(v);
-        else if (f == "archived_last:" + name) m.archived_last[t] = ToInt(v);
-        else if (f == "copied:" + name) m.copied[t] = ToInt(v);
-        else if (f == "evicted:" + name) m.evicted[t] = ToInt(v);
+        if (f == "last:" + name) m.last[t] = ParseInt64Or(v);
+        else if (f == "archived_last:" + name) m.archived_last[t] = ParseInt64Or(v);
+        else if (f == "copied:" + name) m.copied[t] = ParseInt64Or(v);
+        else if (f == "evicted:" + name) m.evicted[t] = ParseInt64Or(v);
       }
     }
   }
@@ -197,40 +166,20 @@ Archiver::Archiver(const Config& config, ArchiverHooks hooks, const Clock& clock
       redis_(std::make_unique<RedisClient>(config.redis, "live", metrics)) {
   if (!metrics) return;
   // The archiver's metrics, declared in one place.
-  const std::map<std::string, std::string> labels = {{"room", metrics->room()}};
-  auto& reg = metrics->registry();
-  duration_ = &prometheus::BuildHistogram()
-                   .Name("danmu_archive_duration_seconds")
-                   .Help("Time to archive one live room (copy, verify, release), by room")
-                   .Labels(labels)
-                   .Register(reg)
+  duration_ = &HistogramFamily(*metrics, "danmu_archive_duration_seconds",
+                               "Time to archive one live room (copy, verify, release), by room")
                    .Add({}, prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300});
-  auto& rows = prometheus::BuildCounter()
-                   .Name("danmu_archive_rows_total")
-                   .Help("Messages copied into MySQL by the archiver, by type and result (inserted, duplicate, skipped)")
-                   .Labels(labels)
-                   .Register(reg);
+  auto& rows = CounterFamily(*metrics, "danmu_archive_rows_total",
+                             "Messages copied into MySQL by the archiver, by type and result (inserted, duplicate, skipped)");
   for (MessageType t : kStoredTypes) {
     for (const char* r : kRowResults) rows_[std::string(TypeName(t)) + "/" + r] = &rows.Add({{"type", TypeName(t)}, {"result", r}});
   }
-  auto& rooms = prometheus::BuildCounter()
-                    .Name("danmu_archive_rooms_total")
-                    .Help("Archive runs by result (ok, not_ended, changed, aborted, error)")
-                    .Labels(labels)
-                    .Register(reg);
+  auto& rooms = CounterFamily(*metrics, "danmu_archive_rooms_total", "Archive runs by result (ok, not_ended, changed, aborted, error)");
   for (const char* r : kResults) rooms_[r] = &rooms.Add({{"result", r}});
-  auto& checkpoints = prometheus::BuildCounter()
-                          .Name("danmu_archive_checkpoints_total")
-                          .Help("Copies of live rooms holding unarchived messages past the live cap, by result")
-                          .Labels(labels)
-                          .Register(reg);
+  auto& checkpoints = CounterFamily(*metrics, "danmu_archive_checkpoints_total",
+                                    "Copies of live rooms holding unarchived messages past the live cap, by result");
   for (const char* r : kCheckpointResults) checkpoints_[r] = &checkpoints.Add({{"result", r}});
-  queue_gauge_ = &prometheus::BuildGauge()
-                      .Name("danmu_archive_queued_rooms")
-                      .Help("Live rooms waiting for the archiver")
-                      .Labels(labels)
-                      .Register(reg)
-                      .Add({});
+  queue_gauge_ = &GaugeFamily(*metrics, "danmu_archive_queued_rooms", "Live rooms waiting for the archiver").Add({});
 }
 
 Result<std::unique_ptr<Archiver>> Archiver::Create(const Config& config, ArchiverHooks hooks, const Clock& clock,
@@ -539,11 +488,14 @@ Status Archiver::CopyType(const std::string& live_room, int type_index, int64_t*
     int64_t skipped = 0;
     for (size_t i = 0; i + 1 < e.size(); i += 2) {
       const std::string& payload = e[i].str;
-      int64_t score = ToInt(e[i + 1].str);
+      int64_t score = ParseInt64Or(e[i + 1].str);
       *after = score;
       std::string id(PayloadId(payload));
+      std::string_view fast_uid;
       std::string uid;
-      if (id.empty() || !FastUid(payload, &uid)) {
+      if (!id.empty() && PayloadUid(payload, &fast_uid)) {
+        uid = fast_uid;
+      } else {
         auto m = DecodePayload(payload);
         if (m.ok()) {
           id = m->id;
@@ -601,7 +553,7 @@ Status Archiver::Verify(const std::string& live_room, const int64_t min_score[],
       db_.reset();
       return rows.status();
     }
-    int64_t n = ToInt(rows->front().front());
+    int64_t n = ParseInt64Or(rows->front().front());
     if (n < report.copied[t]) {
       return Status(Code::kInternal, std::string("MySQL holds ") + std::to_string(n) + " " +
                                          TypeName(kStoredTypes[t]) + " rows between scores " +
@@ -632,7 +584,7 @@ Status Archiver::UpsertRoom(const std::string& live_room, int64_t likes, int64_t
       "ON DUPLICATE KEY UPDATE likes = GREATEST(likes, VALUES(likes)), viewers = GREATEST(viewers, VALUES(viewers)), "
       "messages = VALUES(messages), last_ts_ms = GREATEST(last_ts_ms, VALUES(last_ts_ms)), "
       "archived_at = CURRENT_TIMESTAMP(3)",
-      {live_room, likes, viewers, ToInt(count->front().front()), last_ts});
+      {live_room, likes, viewers, ParseInt64Or(count->front().front()), last_ts});
   if (!n.ok()) {
     db_.reset();
     return n.status();
@@ -708,7 +660,7 @@ ArchiveReport Archiver::ArchiveRoom(const std::string& live_room, bool wait_for_
     auto totals = redis_->Pipeline({{"GET", keys::Likes(live_room)}, {"ZCARD", keys::Users(live_room)},
                                     {"PFCOUNT", keys::Viewers(live_room)}});
     if (!totals.ok()) return fail(totals.status());
-    report.likes = ToInt((*totals)[0].str);
+    report.likes = ParseInt64Or((*totals)[0].str);
     report.viewers = std::max((*totals)[1].integer, (*totals)[2].integer);
     int64_t last_ts = *std::max_element(max_score, max_score + kStoredTypeCount);
     if (Status s = UpsertRoom(live_room, report.likes, report.viewers, last_ts); !s.ok()) return fail(s);
@@ -767,7 +719,7 @@ Result<ArchiveStatus> Archiver::Inspect(const std::string& live_room) {
   }
   for (const auto& row : *rows) {
     for (int t = 0; t < kStoredTypeCount; ++t) {
-      if (row[0] == TypeName(kStoredTypes[t])) st.mysql_rows[t] = ToInt(row[1]);
+      if (row[0] == TypeName(kStoredTypes[t])) st.mysql_rows[t] = ParseInt64Or(row[1]);
     }
   }
   auto room = db_->Query("SELECT likes, viewers, messages, archived_at FROM archived_rooms WHERE live_room = ?",
@@ -779,9 +731,9 @@ Result<ArchiveStatus> Archiver::Inspect(const std::string& live_room) {
   if (!room->empty()) {
     const SqlRow& row = room->front();
     st.archived_row = true;
-    st.likes = ToInt(row[0]);
-    st.viewers = ToInt(row[1]);
-    st.messages = ToInt(row[2]);
+    st.likes = ParseInt64Or(row[0]);
+    st.viewers = ParseInt64Or(row[1]);
+    st.messages = ParseInt64Or(row[2]);
     st.archived_at = row[3];
   }
   return st;

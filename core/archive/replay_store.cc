@@ -5,6 +5,8 @@
 #include <chrono>
 #include <random>
 
+#include "core/base/metric_family.h"
+#include "core/base/parse_int.h"
 #include "core/base/log.h"
 #include "core/model/message.h"
 #include "core/base/metrics.h"
@@ -43,14 +45,6 @@ while redis.call('ZCARD', KEYS[3]) > tonumber(ARGV[5]) do
 end
 return evicted
 )LUA";
-
-int64_t ToInt(const std::string& s) {
-  try {
-    return std::stoll(s);
-  } catch (...) {
-    return 0;
-  }
-}
 
 std::string RandomHex() {
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -99,32 +93,15 @@ ReplayStore::ReplayStore(const ArchiveOptions& options, RedisOptions replay_redi
       metrics_(metrics) {
   if (!metrics) return;
   // The replay path's metrics, declared in one place.
-  const std::map<std::string, std::string> labels = {{"room", metrics->room()}};
-  auto& reg = metrics->registry();
-  hits_ = &prometheus::BuildCounter()
-               .Name("danmu_replay_cache_hits_total")
-               .Help("Replay requests answered from the replay Redis (room already loaded)")
-               .Labels(labels)
-               .Register(reg)
-               .Add({});
-  misses_ = &prometheus::BuildCounter()
-                 .Name("danmu_replay_cache_misses_total")
-                 .Help("Replay requests for a room not loaded in the replay Redis")
-                 .Labels(labels)
-                 .Register(reg)
-                 .Add({});
-  auto& loads = prometheus::BuildCounter()
-                    .Name("danmu_replay_loads_total")
-                    .Help("Loads of an archived room from MySQL into the replay Redis, by result (ok, not_archived, error)")
-                    .Labels(labels)
-                    .Register(reg);
-  for (const char* r : {"ok", "not_archived", "error"}) loads_[r] = &loads.Add({{"result", r}});
-  evictions_ = &prometheus::BuildCounter()
-                    .Name("danmu_replay_evictions_total")
-                    .Help("Loaded rooms dropped from the replay Redis to stay within archive.replay_max_rooms")
-                    .Labels(labels)
-                    .Register(reg)
-                    .Add({});
+  hits_ = &CounterFamily(*metrics, "danmu_replay_cache_hits_total",
+                         "Replay requests answered from the replay Redis (room already loaded)").Add({});
+  misses_ = &CounterFamily(*metrics, "danmu_replay_cache_misses_total",
+                           "Replay requests for a room not loaded in the replay Redis").Add({});
+  loads_ = SeriesPerValue(CounterFamily(*metrics, "danmu_replay_loads_total",
+                                        "Loads of an archived room from MySQL into the replay Redis, by result (ok, not_archived, error)"),
+                          "result", {"ok", "not_archived", "error"});
+  evictions_ = &CounterFamily(*metrics, "danmu_replay_evictions_total",
+                              "Loaded rooms dropped from the replay Redis to stay within archive.replay_max_rooms").Add({});
 }
 
 ReplayStore::~ReplayStore() = default;
@@ -289,7 +266,7 @@ Status ReplayStore::Load(const std::string& live_room) {
     if (loads_.count("not_archived")) loads_["not_archived"]->Increment();
     return Status(Code::kNotFound, "room " + live_room + " has no archive");
   }
-  ReplayRoomInfo info{ToInt((*room)[0][0]), ToInt((*room)[0][1]), 0, ToInt((*room)[0][3])};
+  ReplayRoomInfo info{ParseInt64Or((*room)[0][0]), ParseInt64Or((*room)[0][1]), 0, ParseInt64Or((*room)[0][3])};
 
   const std::string loading = "danmu:replay:{" + live_room + "}:load:" + RandomHex();
   const std::string ttl = std::to_string(options_.replay_ttl_s);
@@ -313,7 +290,7 @@ Status ReplayStore::Load(const std::string& live_room) {
     std::string served;
     for (const auto& row : *rows) {
       ReplayPosition p;
-      p.ts = ToInt(row[0]);
+      p.ts = ParseInt64Or(row[0]);
       auto type = ParseType(row[1]);
       p.type_index = type ? StoredTypeIndex(*type) : -1;
       p.id = row[2];
@@ -326,7 +303,7 @@ Status ReplayStore::Load(const std::string& live_room) {
       zadd.push_back("0");
       zadd.push_back(ReplayMember(p, served));
     }
-    after_ts = ToInt(rows->back()[0]);
+    after_ts = ParseInt64Or(rows->back()[0]);
     after_id = rows->back()[2];
     if (zadd.size() > 2) {
       info.messages += static_cast<int64_t>((zadd.size() - 2) / 2);

@@ -100,8 +100,8 @@ struct LikeOptions {
   int flush_ms = 150;
 };
 
-// The archiver and the replay read path (issue 4; core/archiver.h,
-// core/replay_store.h).
+// The archiver and the replay read path (core/archive/archiver.h,
+// core/archive/replay_store.h).
 struct ArchiveOptions {
   int batch_size = 500;                   // messages per Redis read and per multi-row INSERT
   int end_wait_ms = 10000;                // after an `end`, wait this long for meta state=ended

@@ -48,6 +48,12 @@ HttpResponse HttpResponse::Error(int http_status, std::string_view code, std::st
   return Json(http_status, JsonError(code, message));
 }
 
+HttpResponse HttpResponse::RateLimited(std::string_view message, int retry_after_s) {
+  HttpResponse r = Error(429, "rate_limited", message);
+  r.headers["Retry-After"] = std::to_string(retry_after_s);
+  return r;
+}
+
 std::vector<std::string> PathSegments(std::string_view path) {
   std::vector<std::string> out;
   size_t i = 0;

@@ -33,6 +33,8 @@ struct HttpResponse {
   // {"error":{"code","message"}} with the status mapped from the Status code.
   static HttpResponse Error(const Status& status);
   static HttpResponse Error(int http_status, std::string_view code, std::string_view message);
+  // 429 rate_limited with Retry-After (seconds): what every limit answers.
+  static HttpResponse RateLimited(std::string_view message, int retry_after_s = 1);
 };
 
 int HttpStatusFor(Code code);

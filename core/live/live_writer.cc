@@ -1,5 +1,6 @@
 #include "core/live/live_writer.h"
 
+#include "core/live/epoch_fence.h"
 #include "core/model/live_keys.h"
 
 namespace danmu::core {
@@ -11,12 +12,7 @@ const std::string& ApplyScript() {
 -- ARGV: 1 epoch, 2 kind (msg|like|presence), 3 type, 4 cap, 5 unarchived cap (0: none),
 --       6 live room, 7 seen window (ids kept in KEYS[3]: SeenWindow(cap) in live_writer.h),
 --       then triples from 8: id, payload, extra
-local store = tonumber(redis.call('GET', KEYS[4]) or '0')
-local epoch = tonumber(ARGV[1])
-if epoch < store then
-  return redis.error_reply('FENCED store epoch ' .. store .. ' is newer than writer epoch ' .. epoch)
-end
-if epoch > store then redis.call('SET', KEYS[4], epoch) end
+)LUA" + EpochFenceLua(/*epoch_key=*/4, /*epoch_arg=*/1, /*advance=*/true) + R"LUA(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kind = ARGV[2]

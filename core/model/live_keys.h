@@ -23,7 +23,8 @@ inline std::string Seen(std::string_view room, MessageType t) {
 // Live rooms whose sets hold messages beyond the live cap because they are
 // not archived yet (score: when last seen so): the archiver's checkpoint list.
 inline constexpr const char* kArchiveHeld = "danmu:archive:held";
-// The fencing epoch of the store (see replication/fencing.h).
+// The fencing epoch of the store: promotion sets it (replication/role_controller.h)
+// and every primary write checks it atomically (core/live/epoch_fence.h).
 inline constexpr const char* kEpoch = "danmu:epoch";
 // Heartbeat: the primary's clock in ms, every 100 ms (replication lag).
 inline constexpr const char* kHeartbeat = "danmu:hb";

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/base/parse_int.h"
 #include "core/model/message.h"
 
 namespace danmu::core {
@@ -16,12 +17,6 @@ std::string PadTs(int64_t ts) {
   if (ts > kReplayMaxTs) ts = kReplayMaxTs;
   std::string digits = std::to_string(ts);
   return std::string(kTsDigits - digits.size(), '0') + digits;
-}
-
-bool ParseInt(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 bool AllDigits(std::string_view s) {
@@ -44,7 +39,7 @@ Status ParseTime(const std::map<std::string, std::string>& query, const char* na
   auto it = query.find(name);
   if (it == query.end() || it->second.empty()) return Status::Ok();
   int64_t v = 0;
-  if (!ParseInt(it->second, &v) || v < 0 || v > kReplayMaxTs) {
+  if (!ParseInt64(it->second, &v) || v < 0 || v > kReplayMaxTs) {
     return Bad(std::string(name) + " must be an integer 0.." + std::to_string(kReplayMaxTs) + " (stream-relative ms)");
   }
   *out = v;
@@ -77,7 +72,7 @@ bool ParseReplayMember(std::string_view member, ReplayPosition* p, std::string_v
   char t = member[kTsDigits];
   if (t < '0' || t >= '0' + kStoredTypeCount) return false;
   int64_t ts = 0;
-  if (!ParseInt(digits, &ts)) return false;
+  if (!ParseInt64(digits, &ts)) return false;
   p->ts = ts;
   p->type_index = t - '0';
   p->id.assign(member.substr(kKeyPrefix, nul - kKeyPrefix));
@@ -104,7 +99,7 @@ bool ParseReplaySentinel(std::string_view member, ReplayRoomInfo* info) {
   for (int i = 0; i < 4; ++i) {
     auto comma = rest.find(',');
     std::string_view field = i < 3 ? rest.substr(0, comma) : rest;
-    if ((i < 3 && comma == std::string_view::npos) || !ParseInt(field, &values[i])) return false;
+    if ((i < 3 && comma == std::string_view::npos) || !ParseInt64(field, &values[i])) return false;
     if (i < 3) rest = rest.substr(comma + 1);
   }
   *info = ReplayRoomInfo{values[0], values[1], values[2], values[3]};
@@ -169,7 +164,7 @@ Result<ReplayQuery> ParseReplayQuery(const std::string& live_room, const std::ma
   q.limit = std::min(kReplayDefaultLimit, max_limit);
   if (auto it = query.find("limit"); it != query.end() && !it->second.empty()) {
     int64_t limit = 0;
-    if (!ParseInt(it->second, &limit) || limit < 1) return Bad("limit must be a positive integer");
+    if (!ParseInt64(it->second, &limit) || limit < 1) return Bad("limit must be a positive integer");
     q.limit = static_cast<int>(std::min<int64_t>(limit, max_limit));  // larger limits are clamped
   }
   if (auto it = query.find("cursor"); it != query.end() && !it->second.empty()) {

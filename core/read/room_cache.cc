@@ -1,5 +1,8 @@
 #include "core/read/room_cache.h"
 
+#include "core/model/payload_uid.h"
+#include "core/read/poll_selection.h"
+
 #include <algorithm>
 #include <random>
 #include <utility>
@@ -12,25 +15,18 @@ namespace danmu::core {
 namespace {
 constexpr int kCommandsPerRoom = kStoredTypeCount + 3;
 
-int64_t ToInt(const RedisReply& r) {
-  if (r.type == RedisReply::Type::kInteger) return r.integer;
-  if (r.type == RedisReply::Type::kString) {
-    try { return std::stoll(r.str); } catch (...) { return 0; }
-  }
-  return 0;
-}
 }  // namespace
 
 RoomCache::Entry RoomCache::MakeEntry(int64_t score, std::string_view payload) {
   Entry e{score, {}, {}, false};
   e.served.reserve(payload.size() + 24);
   AppendServed(e.served, score, payload);
-  // Payloads are our own canonical JSON: uids never contain escapes.
-  constexpr std::string_view kUid = "\"uid\":\"";
-  auto pos = payload.find(kUid);
-  if (pos != std::string_view::npos) {
-    auto end = payload.find('"', pos + kUid.size());
-    if (end != std::string_view::npos) e.uid = payload.substr(pos + kUid.size(), end - pos - kUid.size());
+  std::string_view uid;
+  if (PayloadUid(payload, &uid)) {
+    e.uid = uid;
+  } else if (payload.find(",\"uid\":\"") != std::string_view::npos) {
+    // An escaped uid (validation never lets one in; decode rather than guess).
+    if (auto m = DecodePayload(payload); m.ok()) e.uid = m->uid;
   }
   e.priority = payload.find("\"priority\":true") != std::string_view::npos;
   return e;
@@ -139,7 +135,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
   int64_t start_ms = 0;
   if (meta.type == RedisReply::Type::kArray && meta.elements.size() == 2) {
     room.state = meta.elements[0].is_nil() ? "" : meta.elements[0].str;
-    start_ms = ToInt(meta.elements[1]);
+    start_ms = meta.elements[1].AsInt(0);
   }
   if (room.loaded && start_ms != room.start_ms) {
     // The stream was archived and restarted: scores began again. Drop the
@@ -160,7 +156,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
       // Newest first: reverse into ascending order, in a buffer of its own.
       w = TypeWindow{};
       for (size_t i = n; i-- > 0;) {
-        Append(w, MakeEntry(ToInt(r.elements[2 * i + 1]), r.elements[2 * i].str));
+        Append(w, MakeEntry(r.elements[2 * i + 1].AsInt(0), r.elements[2 * i].str));
       }
       w.floor = (static_cast<int>(n) >= options_.window && n > 0) ? w.buffer->items[w.head].score - 1 : 0;
       w.top = n ? w.buffer->items.back().score : 0;
@@ -168,7 +164,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
       continue;
     }
     for (size_t i = 0; i < n; ++i) {
-      int64_t score = ToInt(r.elements[2 * i + 1]);
+      int64_t score = r.elements[2 * i + 1].AsInt(0);
       if (score <= w.top) continue;  // cannot happen with the Lua writer; never serve twice
       Append(w, MakeEntry(score, r.elements[2 * i].str));
       w.top = score;
@@ -180,8 +176,8 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
       w.head += drop;
     }
   }
-  room.likes = ToInt(replies[offset + kStoredTypeCount]);
-  room.online = ToInt(replies[offset + kStoredTypeCount + 1]);
+  room.likes = replies[offset + kStoredTypeCount].AsInt(0);
+  room.online = replies[offset + kStoredTypeCount + 1].AsInt(0);
   room.loaded = true;
   room.generation++;
   Publish(room);
@@ -297,7 +293,7 @@ Result<std::vector<RoomCache::Entry>> RoomCache::ReadAfter(const std::string& li
                                  "(" + std::to_string(after), "+inf", "WITHSCORES", "LIMIT", "0", std::to_string(limit)});
   if (!r.ok()) return r.status();
   std::vector<Entry> out;
-  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) out.push_back(MakeEntry(ToInt(r->elements[i + 1]), r->elements[i].str));
+  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) out.push_back(MakeEntry(r->elements[i + 1].AsInt(0), r->elements[i].str));
   return out;
 }
 
@@ -336,7 +332,7 @@ Status RoomCache::NaiveRead(const PollRequest& req, std::vector<Entry> (&fetched
   for (int t = 0; t < kStoredTypeCount && t < static_cast<int>(replies->size()); ++t) {
     const auto& r = (*replies)[t];
     for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
-      fetched[t].push_back(MakeEntry(ToInt(r.elements[i + 1]), r.elements[i].str));
+      fetched[t].push_back(MakeEntry(r.elements[i + 1].AsInt(0), r.elements[i].str));
     }
     if (!req.cursor) std::reverse(fetched[t].begin(), fetched[t].end());
   }
@@ -373,20 +369,21 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
   std::vector<Candidate> all;
   std::vector<Entry> fetched[kStoredTypeCount];
   PollResult out;
+  Cursor tops;
   all.reserve(static_cast<size_t>(req.limit) * 2);
   if (naive_) {
     // The naive design (benchmarks): the messages come from Redis, not the window.
     if (Status s = NaiveRead(req, fetched); !s.ok()) return s;
     for (int t = 0; t < kStoredTypeCount; ++t) {
-      out.next.after[t] = req.cursor ? req.cursor->after[t] : 0;
+      // The top is what Redis held (the window is not consulted).
+      tops.after[t] = fetched[t].empty() ? snap->types[t].top : fetched[t].back().score;
       for (const auto& e : fetched[t]) all.push_back({e.score, t, &e});
     }
     miss = true;
   }
   for (int t = 0; t < kStoredTypeCount && !naive_; ++t) {
     const TypeView& w = snap->types[t];
-    int64_t after = req.cursor ? req.cursor->after[t] : 0;
-    out.next.after[t] = req.cursor ? after : w.top;
+    tops.after[t] = w.top;
     if (!req.cursor) {
       // Recent tail: the newest `limit` of each type are candidates.
       size_t live = w.end - w.head;
@@ -394,6 +391,7 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
       for (size_t i = from; i < w.end; ++i) all.push_back({w.data[i].score, t, &w.data[i]});
       continue;
     }
+    const int64_t after = req.cursor->after[t];
     if (after < w.floor && !req.big_room_slice) {
       // The client is behind the window: read the gap from Redis (bounded).
       auto r = ReadAfter(req.live_room, t, after, req.limit);
@@ -411,67 +409,28 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
   std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
     return a.score != b.score ? a.score < b.score : a.type < b.type;
   });
-  if (req.thin_limit > 0 && req.cursor) {
-    // Level 2: keep every gift, join and system message, the viewer's own
-    // and priority comments, and a uniform sample of thin_limit other
-    // comments; the cursor moves past what was left out.
-    std::vector<size_t> others;
-    for (size_t i = 0; i < all.size(); ++i) {
-      const Entry* e = all[i].entry;
-      if (kStoredTypes[all[i].type] == MessageType::kComment && !e->priority && e->uid != req.viewer_uid) {
-        others.push_back(i);
-      }
-    }
-    if (others.size() > static_cast<size_t>(req.thin_limit)) {
-      static thread_local std::mt19937_64 rng{std::random_device{}()};
-      for (size_t i = 0; i < static_cast<size_t>(req.thin_limit); ++i) {
-        std::uniform_int_distribution<size_t> pick(i, others.size() - 1);
-        std::swap(others[i], others[pick(rng)]);
-      }
-      std::vector<bool> drop(all.size(), false);
-      for (size_t i = req.thin_limit; i < others.size(); ++i) drop[others[i]] = true;
-      std::vector<Candidate> kept;
-      for (size_t i = 0; i < all.size(); ++i) {
-        if (drop[i]) out.next.after[all[i].type] = std::max(out.next.after[all[i].type], all[i].score);
-        else kept.push_back(all[i]);
-      }
-      // A dropped comment above the last served message would be skipped
-      // only if the limit cuts below it; cap the cursor at what was served.
-      if (kept.size() > static_cast<size_t>(req.limit)) {
-        int64_t cutoff = kept[req.limit - 1].score;
-        for (int t = 0; t < kStoredTypeCount; ++t) {
-          if (out.next.after[t] > cutoff) out.next.after[t] = std::max(req.cursor->after[t], cutoff);
-        }
-      }
-      all.swap(kept);
-      out.thinned = true;
-    }
+  std::vector<PollCandidate> candidates;
+  candidates.reserve(all.size());
+  const bool thinning = req.thin_limit > 0 && req.cursor;
+  for (const Candidate& c : all) {
+    const bool thinnable = thinning && kStoredTypes[c.type] == MessageType::kComment && !c.entry->priority &&
+                           c.entry->uid != req.viewer_uid;
+    candidates.push_back({c.score, c.type, thinnable});
   }
-  size_t take_from = 0, take_to = all.size();
-  if (!req.cursor || req.big_room_slice) {
-    // Most recent `limit`; the cursor jumps to the top of every type.
-    if (all.size() > static_cast<size_t>(req.limit)) take_from = all.size() - req.limit;
-    for (int t = 0; t < kStoredTypeCount; ++t) {
-      int64_t top = snap->types[t].top;
-      if (naive_ && !fetched[t].empty()) top = fetched[t].back().score;  // what Redis held
-      out.next.after[t] = std::max(out.next.after[t], naive_ ? top : snap->types[t].top);
-    }
-  } else {
-    // Everything after the cursor, oldest first, up to `limit`; the cursor
-    // advances per type exactly to what was served.
-    take_to = std::min(all.size(), static_cast<size_t>(req.limit));
-  }
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  PollSelection pick = SelectPoll(candidates, req.cursor, req.limit, req.big_room_slice, req.thin_limit, tops, rng);
+  out.next = pick.next;
+  out.thinned = pick.thinned;
   size_t bytes = 2;
-  for (size_t i = take_from; i < take_to; ++i) bytes += all[i].entry->served.size() + 1;
+  for (size_t i : pick.served) bytes += all[i].entry->served.size() + 1;
   out.messages_json.reserve(bytes + 256);  // the poll answer is built around it in place
   out.messages_json.push_back('[');
-  for (size_t i = take_from; i < take_to; ++i) {
-    if (i > take_from) out.messages_json.push_back(',');
-    out.messages_json.append(all[i].entry->served);
-    out.next.after[all[i].type] = std::max(out.next.after[all[i].type], all[i].score);
+  for (size_t k = 0; k < pick.served.size(); ++k) {
+    if (k > 0) out.messages_json.push_back(',');
+    out.messages_json.append(all[pick.served[k]].entry->served);
   }
   out.messages_json.push_back(']');
-  out.count = static_cast<int>(take_to - take_from);
+  out.count = static_cast<int>(pick.served.size());
   out.likes = snap->likes;
   out.online = snap->online;
   out.state = snap->state;

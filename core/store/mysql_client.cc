@@ -1,5 +1,7 @@
 #include "core/store/mysql_client.h"
 
+#include "core/base/parse_int.h"
+
 #include <cppconn/connection.h>
 #include <cppconn/driver.h>
 #include <cppconn/exception.h>
@@ -122,7 +124,7 @@ Result<std::vector<SqlRow>> MysqlClient::Query(const std::string& sql_text, cons
 Result<int> MysqlClient::SchemaVersion() {
   auto rows = Query("SELECT COALESCE(MAX(version),0) FROM schema_version");
   if (!rows.ok()) return rows.status();
-  return std::stoi(rows->front().front());
+  return static_cast<int>(ParseInt64Or(rows->front().front(), 0));
 }
 
 Status CheckSchemaVersion(MysqlClient& db) {

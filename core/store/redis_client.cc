@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "core/base/parse_int.h"
 #include "core/base/metrics.h"
 
 namespace danmu::core {
@@ -22,20 +23,16 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
   auto pos = address.rfind(':');
   if (pos == std::string::npos || pos == 0) return false;
   *host = address.substr(0, pos);
-  try {
-    *port = std::stoi(address.substr(pos + 1));
-  } catch (...) {
-    return false;
-  }
-  return *port > 0 && *port < 65536;
+  int64_t p = 0;
+  if (!ParseInt64(std::string_view(address).substr(pos + 1), &p) || p <= 0 || p >= 65536) return false;
+  *port = static_cast<int>(p);
+  return true;
 }
 
 int64_t RedisReply::AsInt(int64_t fallback) const {
   if (type == Type::kInteger) return integer;
-  if (type != Type::kString || str.empty()) return fallback;
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(str.data(), str.data() + str.size(), v);
-  return ec == std::errc() && p == str.data() + str.size() ? v : fallback;
+  if (type != Type::kString) return fallback;
+  return ParseInt64Or(str, fallback);
 }
 
 namespace {

@@ -13,7 +13,7 @@
 #include "core/model/message.h"
 #include "core/read/room_cache.h"
 #include "core/store/redis_client.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {

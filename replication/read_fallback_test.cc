@@ -1,6 +1,15 @@
 #include "replication/read_fallback.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/base/metrics.h"
 
 namespace danmu::replication {
 namespace {
@@ -52,6 +61,66 @@ TEST(ReadFallbackTest, PrimaryOrDisabledNeverFallsBack) {
   o.stale_read_fallback = false;
   ReadFallbackPolicy off(o);
   EXPECT_FALSE(off.Update(Sample(100, false), false, 0));
+}
+
+double Value(prometheus::Registry& r, const std::string& name) {
+  for (const auto& family : r.Collect()) {
+    if (family.name != name || family.metric.empty()) continue;
+    const auto& m = family.metric.front();
+    return family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+  }
+  return -1;
+}
+
+TEST(StaleReadFallbackTest, RepointsReadsOnceEachWayWithItsMetrics) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  core::Metrics metrics(registry, "B");
+  core::FakeClock clock;
+  std::vector<std::string> pointed;
+  bool primary = false;
+  StaleReadFallback::Wiring w;
+  w.local_redis = "local:1";
+  w.peer_redis = "peer:2";
+  w.is_primary = [&] { return primary; };
+  w.read_from = [&](const std::string& a) { pointed.push_back(a); };
+  StaleReadFallback f(core::HaOptions{}, std::move(w), clock, &metrics);
+  EXPECT_EQ(Value(*registry, "danmu_stale_read_fallback_active"), 0) << "registered before the first sample";
+  EXPECT_EQ(Value(*registry, "danmu_stale_read_fallbacks_total"), 0);
+
+  f.OnSample(Sample(0.1));
+  EXPECT_TRUE(pointed.empty()) << "no change, no re-pointing";
+  f.OnSample(Sample(5.0));
+  f.OnSample(Sample(6.0));
+  EXPECT_EQ(pointed, std::vector<std::string>{"peer:2"});
+  EXPECT_TRUE(f.reading_from_peer());
+  EXPECT_EQ(Value(*registry, "danmu_stale_read_fallback_active"), 1);
+  EXPECT_EQ(Value(*registry, "danmu_stale_read_fallbacks_total"), 1);
+
+  f.OnSample(Sample(0.1));
+  clock.Advance(core::HaOptions{}.recover_dwell_ms);
+  f.OnSample(Sample(0.1));
+  EXPECT_EQ(pointed, (std::vector<std::string>{"peer:2", "local:1"}));
+  EXPECT_FALSE(f.reading_from_peer());
+  EXPECT_EQ(Value(*registry, "danmu_stale_read_fallback_active"), 0);
+  EXPECT_EQ(Value(*registry, "danmu_stale_read_fallbacks_total"), 1) << "counts engagements, not releases";
+
+  primary = true;  // promoted: a primary reads its own Redis, whatever the lag
+  f.OnSample(Sample(9.0, false));
+  EXPECT_FALSE(f.reading_from_peer());
+  EXPECT_EQ(pointed.size(), 2u);
+}
+
+TEST(StaleReadFallbackTest, WithoutAPeerNothingMoves) {
+  core::FakeClock clock;
+  std::vector<std::string> pointed;
+  StaleReadFallback::Wiring w;
+  w.local_redis = "local:1";
+  w.is_primary = [] { return false; };
+  w.read_from = [&](const std::string& a) { pointed.push_back(a); };
+  StaleReadFallback f(core::HaOptions{}, std::move(w), clock, nullptr);
+  f.OnSample(Sample(50, false));
+  EXPECT_TRUE(pointed.empty());
+  EXPECT_FALSE(f.reading_from_peer());
 }
 
 }  // namespace

@@ -1,8 +1,5 @@
 #include "replication/role_controller.h"
 
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
 #include "core/http/http_client.h"
 #include "core/model/live_keys.h"
 #include "core/base/log.h"
@@ -14,26 +11,16 @@ namespace danmu::replication {
 using core::Code;
 using core::Status;
 
-core::Result<PeerView> FetchPeerView(const std::string& admin_url, int timeout_ms) {
+core::Result<RoomStatus> FetchPeerView(const std::string& admin_url, int timeout_ms) {
   core::HttpCall call;
   call.url = admin_url + "/v1/admin/status";
   call.timeout_ms = timeout_ms;
   auto r = core::Fetch(call);
   if (!r.ok()) return r.status();
   if (r->status != 200) return Status(Code::kUnavailable, "peer status answered " + std::to_string(r->status));
-  try {
-    Poco::JSON::Parser parser;
-    auto o = parser.parse(r->body).extract<Poco::JSON::Object::Ptr>();
-    PeerView v;
-    v.role = o->getValue<std::string>("role") == "primary" ? core::Role::kPrimary : core::Role::kSecondary;
-    v.epoch = o->getValue<int64_t>("epoch");
-    v.frozen = o->getValue<bool>("writes_frozen");
-    v.confirmed = o->has("confirmed") ? o->getValue<bool>("confirmed") : true;
-    if (o->has("replication")) v.lag_seconds = o->getObject("replication")->getValue<double>("lag_seconds");
-    return v;
-  } catch (const std::exception& e) {
-    return Status(Code::kUnavailable, std::string("peer status unreadable: ") + e.what());
-  }
+  auto v = RoomStatus::Parse(r->body);
+  if (!v.ok()) return Status(Code::kUnavailable, "peer status unreadable: " + v.status().message());
+  return v;
 }
 
 RoleController::RoleController(const core::Config& config, RoomState* state)
@@ -82,8 +69,8 @@ core::Result<int64_t> RoleController::Promote(const std::string& reason, const P
     auto peer = FetchPeerView(core::SplitList(config_.peer.admin_url).front());
     if (peer.ok()) {
       peer_epoch = std::max(peer_epoch, peer->epoch);
-      peer_frozen = peer->role == core::Role::kPrimary && peer->frozen;
-      if (peer->role == core::Role::kPrimary && !peer->frozen && peer->confirmed && !force) {
+      peer_frozen = peer->role == core::Role::kPrimary && peer->writes_frozen;
+      if (peer->role == core::Role::kPrimary && !peer->writes_frozen && peer->confirmed && !force) {
         return Status(Code::kFencedEpoch,
                       "the peer room is an active primary (epoch " + std::to_string(peer->epoch) +
                           "): use a planned switchover, or force an unplanned failover");
@@ -176,7 +163,7 @@ Status RoleController::WatchOnce() {
   auto peer = FetchPeerView(core::SplitList(config_.peer.admin_url).front());
   if (!peer.ok()) return peer.status();  // unreachable: an unconfirmed primary stays unconfirmed
   peer_epoch_seen_ = std::max(peer_epoch_seen_.load(), peer->epoch);
-  peer_lag_seconds_ = peer->lag_seconds;
+  peer_lag_seconds_ = peer->replication.lag_seconds;
   const bool peer_primary = peer->role == core::Role::kPrimary;
   if (state_->is_primary()) {
     if (peer_primary && peer->epoch > state_->epoch()) {

@@ -39,21 +39,14 @@
 #include "core/store/redis_client.h"
 #include "core/base/status.h"
 #include "replication/room_state.h"
+#include "replication/room_status.h"
 
 namespace danmu::replication {
 
 class PrimaryLease;
 
-struct PeerView {
-  core::Role role = core::Role::kSecondary;
-  int64_t epoch = 0;
-  bool frozen = false;
-  bool confirmed = true;
-  double lag_seconds = 0;
-};
-
 // GET <admin_url>/v1/admin/status of the other room.
-core::Result<PeerView> FetchPeerView(const std::string& admin_url, int timeout_ms = 1000);
+core::Result<RoomStatus> FetchPeerView(const std::string& admin_url, int timeout_ms = 1000);
 
 class RoleController {
  public:

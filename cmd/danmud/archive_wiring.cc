@@ -1,4 +1,4 @@
-// Archive and replay wiring (issue 4).
+// Archive and replay wiring.
 //
 //   archiver: built when the config runs the "archiver" component. It needs
 //     MySQL at start: unreachable or a schema older than
@@ -11,14 +11,11 @@
 //     not depend on the archive; replays answer 503 until MySQL is back); a
 //     reachable MySQL with an old schema refuses to start.
 #include "cmd/danmud/parts.h"
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
+#include "core/archive/archive_admin.h"
 #include "core/archive/archiver.h"
 #include "core/base/log.h"
 #include "core/archive/replay_api.h"
 #include "core/archive/replay_store.h"
-#include "core/model/validation.h"
 
 namespace danmu::cmd {
 
@@ -86,60 +83,14 @@ void StartArchive(Daemon::Parts& p) {
 
 void RegisterArchiveRoutes(Daemon::Parts& p) {
   Daemon::Parts* parts = &p;
+  replication::RoomState* state = p.state.get();
   // The archiver is looked up per request (it may be absent: no archiver
   // component).
-  auto archiver = [parts]() -> core::Archiver* { return parts->archive ? parts->archive->archiver.get() : nullptr; };
-
-  // What the archive knows of one live room: live sets, watermark, held and
-  // evicted counts, MySQL rows and the archived_rooms row.
-  p.admin->Add("GET", "/v1/admin/archive", false, [archiver](const core::HttpRequest& req) {
-    core::Archiver* a = archiver();
-    if (!a) return core::HttpResponse::Error(409, "no_archiver", "this danmud runs no archiver");
-    std::string room = req.Query("room");
-    if (!core::IsValidLiveRoom(room)) {
-      return core::HttpResponse::Error(400, "bad_room", "query parameter 'room' must be a valid live room id");
-    }
-    auto st = a->Inspect(room);
-    if (!st.ok()) return core::HttpResponse::Error(st.status());
-    return core::HttpResponse::Json(200, core::ToJson(*st));
-  });
-
-  // Runs the archive of a room now, in the request: {"room": "...", "mode":
-  // "auto" | "checkpoint" | "archive"}. auto archives an ended room and
-  // checkpoints a live one; "archive" of a live room releases its live sets
-  // while viewers may still poll it, so it is only done when asked by name.
-  // 200 when the run's result is ok, 409 otherwise; the body is the report.
-  p.admin->Add("POST", "/v1/admin/archive", true, [parts, archiver](const core::HttpRequest& req) {
-    core::Archiver* a = archiver();
-    if (!a) return core::HttpResponse::Error(409, "no_archiver", "this danmud runs no archiver");
-    if (!parts->state->active_primary()) {
-      return core::HttpResponse::Error(409, "not_primary", "archives run in the active primary room only");
-    }
-    std::string room, mode = "auto";
-    try {
-      Poco::JSON::Parser parser;
-      auto o = parser.parse(req.body).extract<Poco::JSON::Object::Ptr>();
-      if (!o) throw std::runtime_error("body must be a JSON object");
-      if (o->has("room")) room = o->getValue<std::string>("room");
-      if (o->has("mode")) mode = o->getValue<std::string>("mode");
-    } catch (const std::exception& e) {
-      return core::HttpResponse::Error(400, "bad_json", std::string("archive body: ") + e.what());
-    }
-    if (!core::IsValidLiveRoom(room)) {
-      return core::HttpResponse::Error(400, "bad_room", "field 'room' must be a valid live room id");
-    }
-    if (mode != "auto" && mode != "checkpoint" && mode != "archive") {
-      return core::HttpResponse::Error(400, "bad_mode", "field 'mode' must be auto, checkpoint or archive");
-    }
-    if (mode == "auto") {
-      auto meta = a->LiveMeta(room);
-      if (!meta.ok()) return core::HttpResponse::Error(meta.status());
-      mode = meta->state == "ended" ? "archive" : "checkpoint";
-    }
-    core::LogWarn("archive_requested", {{"live_room", room}, {"mode", mode}, {"source", "admin api"}});
-    core::ArchiveReport report = mode == "archive" ? a->ArchiveRoom(room, /*wait_for_end=*/false) : a->Checkpoint(room);
-    return core::HttpResponse::Json(report.result == "ok" ? 200 : 409, core::ToJson(report));
-  });
+  auto admin = std::make_shared<core::ArchiveAdmin>(
+      [parts]() -> core::Archiver* { return parts->archive ? parts->archive->archiver.get() : nullptr; },
+      [state] { return state->active_primary(); });
+  p.admin->Add("GET", "/v1/admin/archive", false, [admin](const core::HttpRequest& r) { return admin->Get(r); });
+  p.admin->Add("POST", "/v1/admin/archive", true, [admin](const core::HttpRequest& r) { return admin->Run(r); });
 }
 
 void StopArchive(Daemon::Parts& p) {

@@ -118,6 +118,14 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     p.degrade = std::make_unique<core::DegradeWatcher>(
         p.config, std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()), std::move(dh), *p.clock,
         p.metrics.get());
+    const core::Config* config = &p.config;
+    core::Metrics* metrics = p.metrics.get();
+    p.degrade_admin = std::make_unique<core::DegradeAdmin>(
+        c.room, p.degrade.get(), c.degrade.default_for_s,
+        [config, state, metrics] {
+          return std::make_unique<core::RedisClient>(replication::PrimaryRoomRedis(*config, *state), "live", metrics);
+        },
+        *p.clock, p.metrics.get());
   }
   if (c.Runs("frontend")) {
     p.cache = std::make_unique<core::RoomCache>(
@@ -166,24 +174,18 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     p.heartbeat = std::make_unique<replication::HeartbeatTracker>(
         c.redis, [state] { return state->active_primary(); }, [state] { return state->epoch(); }, *p.clock,
         p.metrics.get(), c.room);
-    // Stale-read fallback: a secondary's cache reads the primary room's Redis
-    // while the local replica is stale; the decision has hysteresis.
-    p.fallback = std::make_unique<replication::ReadFallbackPolicy>(c.ha);
-    auto& active = prometheus::BuildGauge().Name("danmu_stale_read_fallback_active").Help("1 while this room's frontends read the primary room's Redis").Labels({{"room", c.room}}).Register(*p.registry).Add({});
-    auto& engaged = prometheus::BuildCounter().Name("danmu_stale_read_fallbacks_total").Help("Times the stale-read fallback engaged").Labels({{"room", c.room}}).Register(*p.registry).Add({});
-    Parts* parts = &p;
-    p.heartbeat->OnSample([parts, state, &active, &engaged](const replication::LagSample& sample) {
-      if (!parts->cache || parts->config.peer.redis.empty()) return;
-      bool want = parts->fallback->Update(sample, state->is_primary(), parts->clock->MonoMs());
-      if (want == parts->reading_from_peer.load()) return;
-      parts->reading_from_peer = want;
-      parts->cache->SetReadAddress(want ? parts->config.peer.redis : parts->config.redis.address);
-      active.Set(want ? 1 : 0);
-      if (want) engaged.Increment();
-      core::LogWarn(want ? "stale_read_fallback_engaged" : "stale_read_fallback_released",
-                    {{"lag_seconds", std::to_string(sample.lag_seconds)}, {"link_up", sample.link_up ? "true" : "false"},
-                     {"read_from", want ? parts->config.peer.redis : parts->config.redis.address}});
-    });
+    // Stale-read fallback (replication/read_fallback.h): a secondary's cache
+    // reads the primary room's Redis while the local replica is stale. Its
+    // metrics exist in every danmud; without a frontend nothing reads.
+    replication::StaleReadFallback::Wiring w;
+    w.local_redis = c.redis.address;
+    w.peer_redis = p.cache ? c.peer.redis : "";
+    w.is_primary = [state] { return state->is_primary(); };
+    core::RoomCache* cache = p.cache.get();
+    w.read_from = [cache](const std::string& address) { cache->SetReadAddress(address); };
+    p.fallback = std::make_unique<replication::StaleReadFallback>(c.ha, std::move(w), *p.clock, p.metrics.get());
+    replication::StaleReadFallback* fallback = p.fallback.get();
+    p.heartbeat->OnSample([fallback](const replication::LagSample& sample) { fallback->OnSample(sample); });
   }
 
   if (c.Runs("probe")) {

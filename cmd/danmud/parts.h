@@ -6,6 +6,7 @@
 #include "cmd/danmud/daemon.h"
 #include "core/http/admin_router.h"
 #include "core/base/clock.h"
+#include "core/degrade/degrade_admin.h"
 #include "core/degrade/degrade_watcher.h"
 #include "core/api/frontend.h"
 #include "core/http/http_server.h"
@@ -18,12 +19,16 @@
 #include "monitoring/status_board.h"
 #include "replication/heartbeat.h"
 #include "replication/primary_lease.h"
+#include "replication/primary_redis.h"
 #include "replication/read_fallback.h"
 #include "replication/reconcile_prompt.h"
+#include "replication/reconcile_request.h"
 #include "replication/reconciler.h"
+#include "replication/role_action.h"
 #include "replication/role_controller.h"
 #include "replication/role_write_route.h"
 #include "replication/room_state.h"
+#include "replication/room_status.h"
 
 namespace danmu::cmd {
 
@@ -45,21 +50,21 @@ struct Daemon::Parts {
   std::unique_ptr<replication::HeartbeatTracker> heartbeat;
   std::unique_ptr<replication::RoleController> controller;
   // The primary lease in etcd (fences acknowledgements) and the
-  // reconciliation prompt / catch-up after role changes (issue 13).
+  // reconciliation prompt / catch-up after role changes.
   std::unique_ptr<replication::PrimaryLease> lease;
   std::unique_ptr<replication::ReconcilePrompt> reconcile_prompt;
-  std::unique_ptr<replication::ReadFallbackPolicy> fallback;
+  std::unique_ptr<replication::StaleReadFallback> fallback;
   std::unique_ptr<core::DegradeWatcher> degrade;
+  std::unique_ptr<core::DegradeAdmin> degrade_admin;
   std::unique_ptr<monitoring::Probe> probe;
   // Re-ingests what a lost primary's Kafka acknowledged (POST /v1/admin/reconcile).
   std::unique_ptr<replication::Reconciler> reconciler;
   bool restarted_as_primary = false;
-  std::atomic<bool> reading_from_peer{false};
   std::unique_ptr<core::AdminRouter> admin;
   std::unique_ptr<core::HttpServer> public_server;
   std::unique_ptr<core::HttpServer> admin_server;
 
-  // --- archive and replay (issue 4): members added by archive_wiring.cc's owner ---
+  // --- archive and replay (archive_wiring.cc) ---
   // The archiver (component "archiver", acts only while primary) and the
   // replay store + API (with the frontend when replay_redis is set). The
   // struct is defined in archive_wiring.cc; shared_ptr keeps this header free

@@ -6,6 +6,8 @@
 #include "core/model/live_keys.h"
 #include "core/base/log.h"
 #include "core/base/metrics.h"
+#include "core/base/parse_int.h"
+#include "core/base/secret_compare.h"
 #include "core/store/redis_client.h"
 #include "core/read/room_cache.h"
 #include "core/model/validation.h"
@@ -16,12 +18,6 @@ namespace {
 
 constexpr int kPresenceFlushMs = 1000;
 constexpr size_t kPresenceMaxPerRoom = 2000;
-
-bool ParseInt(const std::string& s, int64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
 
 HttpResponse BadRequest(const std::string& message) {
   return HttpResponse::Error(400, "invalid_argument", message);
@@ -84,7 +80,7 @@ std::string Frontend::RouteLabel(const HttpRequest& req) {
 }
 
 bool Frontend::Authorized(const HttpRequest& req) const {
-  return !admin_token_.empty() && req.Header("authorization") == "Bearer " + admin_token_;
+  return BearerTokenMatches(req.Header("authorization"), admin_token_);
 }
 
 DegradeView Frontend::Degrade(const std::string& live_room) const {
@@ -96,7 +92,7 @@ HttpResponse Frontend::Handle(const HttpRequest& req) {
   const size_t n = PathSegmentViews(req.path, seg, 4);
   if (n >= 2 && seg[0] == "v1" && seg[1] == "replays" && hooks_.replay) {
     if (!ip_limiter_.Allow(req.client_address)) {
-      return HttpResponse::Error(429, "rate_limited", "too many requests from this address");
+      return HttpResponse::RateLimited("too many requests from this address");
     }
     return hooks_.replay(req);
   }
@@ -136,9 +132,7 @@ HttpResponse Frontend::Handle(const HttpRequest& req) {
   }
   if (!ip_limiter_.Allow(req.client_address)) {
     if (metrics_) metrics_->messages_rejected.Add({{"reason", "ip_rate"}}).Increment();
-    HttpResponse r = HttpResponse::Error(429, "rate_limited", "too many requests from this address");
-    r.headers["Retry-After"] = "1";
-    return r;
+    return HttpResponse::RateLimited("too many requests from this address");
   }
   const bool get = req.method == "GET";
   const bool post = req.method == "POST";
@@ -204,9 +198,7 @@ HttpResponse Frontend::PostMessage(const std::string& live_room, const HttpReque
   }
   if (!uid_limiter_.Allow(m.uid)) {
     if (metrics_) metrics_->messages_rejected.Add({{"reason", "uid_rate"}}).Increment();
-    HttpResponse r = HttpResponse::Error(429, "rate_limited", "too many messages from this uid");
-    r.headers["Retry-After"] = "1";
-    return r;
+    return HttpResponse::RateLimited("too many messages from this uid");
   }
   m.id = ids_.Next();
   m.ingest_ms = clock_.NowMs();
@@ -240,9 +232,7 @@ HttpResponse Frontend::PostLikes(const std::string& live_room, const HttpRequest
   auto parsed = ParseLikePost(req.body, config_.limits, config_.http.max_body_bytes);
   if (!parsed.ok()) return HttpResponse::Error(parsed.status());
   if (!uid_limiter_.Allow("like:" + parsed->uid)) {
-    HttpResponse r = HttpResponse::Error(429, "rate_limited", "too many like bursts from this uid");
-    r.headers["Retry-After"] = "1";
-    return r;
+    return HttpResponse::RateLimited("too many like bursts from this uid");
   }
   DegradeView d = Degrade(live_room);
   if (d.likes_paused) {
@@ -269,7 +259,7 @@ HttpResponse Frontend::Poll(const std::string& live_room, const HttpRequest& req
   p.live_room = live_room;
   int64_t limit = 50;
   std::string limit_s = req.Query("limit");
-  if (!limit_s.empty() && (!ParseInt(limit_s, &limit) || limit < 1)) return BadRequest("limit must be a positive integer");
+  if (!limit_s.empty() && (!ParseInt64(limit_s, &limit) || limit < 1)) return BadRequest("limit must be a positive integer");
   p.limit = static_cast<int>(std::min<int64_t>(limit, config_.poll.max_limit));
   std::string cursor_s = req.Query("cursor");
   if (!cursor_s.empty()) {
@@ -316,7 +306,7 @@ HttpResponse Frontend::Poll(const std::string& live_room, const HttpRequest& req
 HttpResponse Frontend::Users(const std::string& live_room, const HttpRequest& req) {
   int64_t limit = 50;
   std::string limit_s = req.Query("limit");
-  if (!limit_s.empty() && (!ParseInt(limit_s, &limit) || limit < 1)) return BadRequest("limit must be a positive integer");
+  if (!limit_s.empty() && (!ParseInt64(limit_s, &limit) || limit < 1)) return BadRequest("limit must be a positive integer");
   limit = std::min<int64_t>(limit, 200);
   Result<RedisReply> r = Status(Code::kUnavailable, "");
   {

@@ -2,6 +2,7 @@
 
 #include "core/base/log.h"
 #include "core/base/metrics.h"
+#include "core/base/secret_compare.h"
 
 namespace danmu::core {
 
@@ -24,7 +25,7 @@ HttpResponse AdminRouter::Handle(const HttpRequest& req) const {
   }
   if (m->second.needs_auth) {
     const std::string got = req.Header("authorization");
-    if (token_.empty() || got != "Bearer " + token_) {
+    if (!BearerTokenMatches(got, token_)) {
       if (metrics_) metrics_->admin_unauthorized.Add({}).Increment();
       LogWarn("admin_unauthorized", {{"path", req.path}, {"client", req.client_address},
                                      {"had_token", got.empty() ? "false" : "true"}});

@@ -19,6 +19,14 @@ TEST(HttpTypesTest, StatusMapping) {
   EXPECT_EQ(r.body, R"({"error":{"code":"unavailable","message":"kafka down"}})");
 }
 
+TEST(HttpTypesTest, RateLimitedSaysWhenToRetry) {
+  auto r = HttpResponse::RateLimited("too many messages from this uid");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers["Retry-After"], "1");
+  EXPECT_EQ(r.body, R"({"error":{"code":"rate_limited","message":"too many messages from this uid"}})");
+  EXPECT_EQ(HttpResponse::RateLimited("x", 5).headers["Retry-After"], "5");
+}
+
 TEST(HttpTypesTest, PathSegments) {
   EXPECT_EQ(PathSegments("/v1/rooms/r1/messages"), (std::vector<std::string>{"v1", "rooms", "r1", "messages"}));
   EXPECT_EQ(PathSegments("//a///b/"), (std::vector<std::string>{"a", "b"}));

@@ -1,5 +1,7 @@
 #include "core/model/cursor.h"
 
+#include "core/base/secret_compare.h"
+
 #include <cstring>
 
 namespace danmu::core {
@@ -84,9 +86,8 @@ Result<Cursor> CursorCodec::Decode(std::string_view live_room, std::string_view 
   auto expected = Mac(live_room, body);
   // Constant-time compare: the MAC is the only thing standing between a
   // client and an arbitrary cursor.
-  unsigned char diff = 0;
-  for (size_t i = 0; i < kMacLen; ++i) diff |= static_cast<unsigned char>(expected[i] ^ static_cast<unsigned char>(raw[kBodyLen + i]));
-  if (diff) return Status(Code::kInvalidArgument, "cursor is not valid for this room");
+  const std::string_view expected_mac(reinterpret_cast<const char*>(expected.data()), kMacLen);
+  if (!ConstantTimeEquals(std::string_view(raw).substr(kBodyLen, kMacLen), expected_mac)) return Status(Code::kInvalidArgument, "cursor is not valid for this room");
   Cursor c;
   for (int t = 0; t < kStoredTypeCount; ++t) {
     uint64_t u = 0;

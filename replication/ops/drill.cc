@@ -18,14 +18,11 @@
 #include <thread>
 
 #include "core/http/http_client.h"
+#include "core/base/clock.h"
 #include "core/base/json_text.h"
 
 namespace danmu::replication {
 namespace {
-
-int64_t Mono() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -129,7 +126,7 @@ int DrillReport::ExitCode() const {
 DrillReport RunDrill(const DrillOptions& o) {
   DrillReport rep;
   rep.mode = o.planned ? "planned" : "unplanned";
-  const int64_t t0 = Mono();
+  const int64_t t0 = core::SystemClock::Instance().MonoMs();
   AdminClient admin_a(o.a.admin_url, o.token), admin_b(o.b.admin_url, o.token);
   auto sa = admin_a.Status();
   auto sb = admin_b.Status();
@@ -187,9 +184,9 @@ DrillReport RunDrill(const DrillOptions& o) {
                  "\",\"text\":\"drill " + std::to_string(i) + "\"}";
         c.timeout_ms = 3000;
         ++i;
-        const int64_t started = Mono() - t0;
+        const int64_t started = core::SystemClock::Instance().MonoMs() - t0;
         auto r = core::Fetch(c);
-        int64_t now = Mono() - t0;
+        int64_t now = core::SystemClock::Instance().MonoMs() - t0;
         if (r.ok() && r->status == 202) {
           try {
             Poco::JSON::Parser parser;
@@ -234,14 +231,14 @@ DrillReport RunDrill(const DrillOptions& o) {
   }
 
   std::this_thread::sleep_for(std::chrono::milliseconds(o.warmup_ms));
-  if (auto st = admin_s.Status(); st.ok()) rep.lag_before_seconds = st->lag_seconds;
+  if (auto st = admin_s.Status(); st.ok()) rep.lag_before_seconds = st->replication.lag_seconds;
 
   SwitchoverResult sw;
-  const int64_t fault_at = Mono() - t0;
+  const int64_t fault_at = core::SystemClock::Instance().MonoMs() - t0;
   if (o.planned) {
     sw = Switchover(admin_p, admin_s, SwitchoverOptions{});
   } else {
-    int64_t kill_at = Mono();
+    int64_t kill_at = core::SystemClock::Instance().MonoMs();
     std::vector<std::string> killed;
     KillRoom(o.run_dir, P.name, &killed);
     primary_dead = true;
@@ -257,7 +254,7 @@ DrillReport RunDrill(const DrillOptions& o) {
       rep.promoted_by = "danmuctl";
       sw = ForcePromote(admin_s, "unplanned failover drill: room " + P.name + " lost");
     }
-    for (auto& s : sw.steps) s.at_ms += Mono() - kill_at;  // promotion ran after the kill
+    for (auto& s : sw.steps) s.at_ms += core::SystemClock::Instance().MonoMs() - kill_at;  // promotion ran after the kill
     sw.steps.insert(sw.steps.begin(), DrillStep{"sigkill_primary_room", 0, 0, detail});
   }
   rep.steps.push_back({"load_warmup", 0, fault_at, std::to_string(o.writers) + " writers, " +
@@ -286,20 +283,20 @@ DrillReport RunDrill(const DrillOptions& o) {
   // A backlog sample newer than the first one taken now was measured after
   // the writers stopped (compared on the survivor's own clock).
   int64_t first_sample_ms = INT64_MAX;
-  if (auto st = survivor_admin.Status(1000); st.ok()) first_sample_ms = st->backlog_sampled_at_ms;
+  if (auto st = survivor_admin.Status(1000); st.ok()) first_sample_ms = st->processor.backlog_sampled_at_ms;
   auto drained = [&] {
     auto st = survivor_admin.Status(1000);
-    return st.ok() && st->backlog == 0 && st->backlog_sampled_at_ms > first_sample_ms;
+    return st.ok() && st->processor.backlog == 0 && st->processor.backlog_sampled_at_ms > first_sample_ms;
   };
   std::set<std::string> visible;
-  int64_t verify_start = Mono();
+  int64_t verify_start = core::SystemClock::Instance().MonoMs();
   for (const auto& live : live_rooms) {
     std::string cursor = start_cursor[live];
-    const int64_t deadline = Mono() + 20000;
+    const int64_t deadline = core::SystemClock::Instance().MonoMs() + 20000;
     const std::set<std::string> want = acked_by_room[live];  // writers have stopped
     size_t seen = 0;
     int quiet = 0;
-    while (Mono() < deadline && seen < want.size()) {
+    while (core::SystemClock::Instance().MonoMs() < deadline && seen < want.size()) {
       auto page = PollOnce(survivor.public_url, live, cursor);
       if (!page.ok) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -318,7 +315,7 @@ DrillReport RunDrill(const DrillOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  rep.steps.push_back({"verify_rpo", verify_start - t0, Mono() - verify_start, "read back from room " + survivor.name});
+  rep.steps.push_back({"verify_rpo", verify_start - t0, core::SystemClock::Instance().MonoMs() - verify_start, "read back from room " + survivor.name});
   rep.acked = static_cast<int64_t>(acked.size());
   rep.failed_writes = failed.load();
   for (const auto& id : acked) {

@@ -3,21 +3,18 @@
 #include <chrono>
 #include <thread>
 
+#include "core/base/clock.h"
 #include "core/base/json_text.h"
 
 namespace danmu::replication {
 namespace {
 
-int64_t Mono() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 class Steps {
  public:
-  explicit Steps(std::vector<DrillStep>* out) : out_(out), t0_(Mono()) {}
-  void Begin() { begin_ = Mono(); }
+  explicit Steps(std::vector<DrillStep>* out) : out_(out), t0_(core::SystemClock::Instance().MonoMs()) {}
+  void Begin() { begin_ = core::SystemClock::Instance().MonoMs(); }
   void End(const std::string& name, const std::string& detail = "") {
-    out_->push_back({name, begin_ - t0_, Mono() - begin_, detail});
+    out_->push_back({name, begin_ - t0_, core::SystemClock::Instance().MonoMs() - begin_, detail});
   }
 
  private:
@@ -28,8 +25,8 @@ class Steps {
 // Polls `status` until `done` holds or the timeout passes.
 bool WaitStatus(const AdminClient& c, int timeout_ms, const std::function<bool(const RoomStatus&)>& done,
                 RoomStatus* last) {
-  int64_t deadline = Mono() + timeout_ms;
-  while (Mono() < deadline) {
+  int64_t deadline = core::SystemClock::Instance().MonoMs() + timeout_ms;
+  while (core::SystemClock::Instance().MonoMs() < deadline) {
     auto s = c.Status();
     if (s.ok()) {
       *last = *s;
@@ -76,21 +73,21 @@ SwitchoverResult Switchover(const AdminClient& primary, const AdminClient& secon
 
   steps.Begin();
   if (!WaitStatus(primary, o.drain_timeout_ms, [&](const RoomStatus& st) {
-        return st.backlog == 0 && st.backlog_sampled_at_ms > drained_at;
+        return st.processor.backlog == 0 && st.processor.backlog_sampled_at_ms > drained_at;
       }, &last)) {
-    return fail("processor backlog did not reach 0 (last " + std::to_string(last.backlog) + ")", true);
+    return fail("processor backlog did not reach 0 (last " + std::to_string(last.processor.backlog) + ")", true);
   }
-  int64_t target_offset = last.repl_offset;
+  int64_t target_offset = last.replication.repl_offset;
   steps.End("drain_kafka", "master offset " + std::to_string(target_offset));
 
   steps.Begin();
   if (!WaitStatus(secondary, o.drain_timeout_ms, [&](const RoomStatus& st) {
-        return st.link_up && st.repl_offset >= target_offset;
+        return st.replication.link_up && st.replication.repl_offset >= target_offset;
       }, &last)) {
-    return fail("replica did not catch up (offset " + std::to_string(last.repl_offset) + " < " +
+    return fail("replica did not catch up (offset " + std::to_string(last.replication.repl_offset) + " < " +
                     std::to_string(target_offset) + ")", true);
   }
-  steps.End("replica_caught_up", "replica offset " + std::to_string(last.repl_offset));
+  steps.End("replica_caught_up", "replica offset " + std::to_string(last.replication.repl_offset));
 
   steps.Begin();
   auto promoted = secondary.Action("promote", Reason(o.reason), 30000);

@@ -139,6 +139,30 @@ TEST(DegradeWatcherThreadTest, AdminRefreshesRunOnTheLoopThreadAndShowTheirWrite
   for (const auto& id : admin_ids) EXPECT_EQ(evaluated_on.count(id), 0u) << "a round ran on an admin thread";
 }
 
+// POST /v1/admin/degrade/auto takes exactly {"enabled": true|false}: a body
+// that merely contains the word "true" never turns automatic control on.
+TEST_F(DegradeTest, AutoSwitchParsesItsBody) {
+  auto state = [] {
+    auto g = Get(Env("DANMU_A_ADMIN") + "/v1/admin/degrade");
+    return g.ok() && g->status == 200 ? g->body : std::string("unreachable");
+  };
+  ASSERT_NE(state().find("\"auto_enabled\":false"), std::string::npos) << state();
+  for (const char* bad : {R"({"enabled":false,"reason":"true"})", R"({"enabled":"true"})", "true", "{}", ""}) {
+    auto r = AdminPost("DANMU_A_ADMIN", "/v1/admin/degrade/auto", bad);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->status, 400) << bad << " -> " << r->body;
+    EXPECT_NE(r->body.find("\"invalid_argument\""), std::string::npos) << r->body;
+    EXPECT_NE(state().find("\"auto_enabled\":false"), std::string::npos) << bad << " -> " << state();
+  }
+  auto on = AdminPost("DANMU_A_ADMIN", "/v1/admin/degrade/auto", R"({"enabled":true})");
+  ASSERT_TRUE(on.ok());
+  EXPECT_EQ(on->status, 200) << on->body;
+  EXPECT_NE(on->body.find("\"auto_enabled\":true"), std::string::npos) << on->body;
+  auto off = AdminPost("DANMU_A_ADMIN", "/v1/admin/degrade/auto", R"({"enabled":false})");
+  ASSERT_TRUE(off.ok());
+  EXPECT_NE(off->body.find("\"auto_enabled\":false"), std::string::npos) << off->body;
+}
+
 TEST_F(DegradeTest, Level1DropsLikesButKeepsEverythingElse) {
   const std::string room = "dg1" + std::to_string(::getpid());
   auto like = [&](int n) {

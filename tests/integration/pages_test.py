@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The pages in a real browser (issue 15), against the running test stack.
 
-Headless Chromium (tests/cdp.py) opens the viewer and the status page served
+Headless Chromium (tests/integration/cdp.py) opens the viewer and the status page served
 by danmud on the public port and checks, each wait bounded:
   viewer    a comment posted through the API with a unique text flies over
             the stage; hostile texts (<img onerror>, </script>) appear as text

@@ -28,7 +28,7 @@
 #include "replication/ops/admin_client.h"
 #include "replication/ops/drill.h"
 #include "replication/primary_lease.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {
@@ -137,7 +137,7 @@ void EnsureAPrimary() {
   auto a = Admin("DANMU_A_ADMIN");
   ASSERT_TRUE(WaitFor([&] { auto s = a.Status(); return s.ok(); }, 30000)) << "room A answers";
   if (auto s = a.Status(); s.ok() && s->active_primary()) return;
-  ASSERT_TRUE(WaitFor([&] { auto s = a.Status(); return s.ok() && s->role == core::Role::kSecondary && s->link_up; }, 60000))
+  ASSERT_TRUE(WaitFor([&] { auto s = a.Status(); return s.ok() && s->role == core::Role::kSecondary && s->replication.link_up; }, 60000))
       << "room A rejoined as a replica before switching back";
   std::string out;
   int rc = testing::RunCapture(testing::Danmuctl("switchover"), &out);
@@ -386,7 +386,7 @@ TEST_F(LeaseTest, PauseNemesisNoAckFromTheStalePrimaryAndNothingLost) {
   ASSERT_EQ(::kill(pa, SIGCONT), 0);
   EXPECT_TRUE(WaitFor([&] {
     auto s = a.Status();
-    return s.ok() && s->role == core::Role::kSecondary && !s->local_is_master && s->link_up;
+    return s.ok() && s->role == core::Role::kSecondary && !s->replication.local_is_master && s->replication.link_up;
   }, 30000)) << "room A demoted itself and rejoined as a replica of B";
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // writes go on after the rejoin (load, not sync)
   stop = true;
@@ -447,7 +447,7 @@ TEST_F(LeaseTest, AutomaticFailoverPromotesBByItselfWithNoSplitBrain) {
   testing::KillHard("danmud-b");
   testing::StartDanmud("danmud-b");
   auto a = Admin("DANMU_A_ADMIN"), b = Admin("DANMU_B_ADMIN");
-  ASSERT_TRUE(WaitFor([&] { auto s = b.Status(); return s.ok() && s->link_up && s->auto_failover && s->lease_holder == "A"; }, 30000))
+  ASSERT_TRUE(WaitFor([&] { auto s = b.Status(); return s.ok() && s->replication.link_up && s->auto_failover && s->lease_holder == "A"; }, 30000))
       << "room B runs with automatic failover and has seen A hold the key";
   std::atomic<bool> done{false};
   std::atomic<int> two_primaries{0};
@@ -486,7 +486,7 @@ TEST_F(LeaseTest, AutomaticFailoverPromotesBByItselfWithNoSplitBrain) {
   // automatic failover), room B restarted on that config, then switched back.
   std::string cmd = "cd " + Env("DANMU_SOURCE_DIR") + " && scripts/stack up >> " + Env("DANMU_RUN_DIR") + "/logs/restart.log 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "stack up restarted room A";
-  ASSERT_TRUE(WaitFor([&] { auto s = a.Status(); return s.ok() && s->role == core::Role::kSecondary && s->link_up; }, 60000))
+  ASSERT_TRUE(WaitFor([&] { auto s = a.Status(); return s.ok() && s->role == core::Role::kSecondary && s->replication.link_up; }, 60000))
       << "room A came back as a replica of B";
   testing::KillHard("danmud-b");
   testing::StartDanmud("danmud-b");

@@ -284,7 +284,7 @@ int PrintStatus(const Context& c, const Args& args) {
                 s->replication.link_up ? "up" : "DOWN", static_cast<long long>(s->replication.repl_offset),
                 static_cast<long long>(s->replication.offset_lag_bytes), static_cast<long long>(s->processor.backlog),
                 s->processor.lag_seconds, delay.c_str(), s->read_source.c_str(), static_cast<long long>(s->writes_in_flight),
-                s->degrade_level);
+                static_cast<int>(s->degrade_level));
     // The primary lease and the reconciliation prompt (DESIGN §8).
     if (!s->lease_enabled) {
       std::printf("        lease DISABLED (no etcd.endpoints: acknowledgements are not fenced)\n");

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tests of the Ansible tree (ansible/): lint, syntax, a real two-room converge
-# on this machine, idempotence, a planned failover (failover.yml) and a planned
-# drill back (drill.yml), degradation (degrade.yml), teardown.
+# on this machine (with the three-member etcd of the primary lease: room A,
+# room B, the witness site), idempotence, a planned failover (failover.yml)
+# and a planned drill back (drill.yml), each moving the lease, the loss of the
+# witness's etcd member, degradation (degrade.yml), teardown.
 #
 #   ansible/tests/ansible_test.sh
 #
@@ -12,8 +14,8 @@
 #                           (default /tmp/danmu-ansible-test-$$, removed at the end)
 #   ANSIBLE_TEST_KEEP=1     keep the prefix (and stop nothing) when a step failed
 #   ANSIBLE_TEST_DEADLINE   seconds after which the test stops itself as if
-#                           terminated, tearing down (default 780: below the
-#                           ctest TIMEOUT of 900, whose kill would leave services)
+#                           terminated, tearing down (default 840: below the
+#                           ctest TIMEOUT of 960, whose kill would leave services)
 #   DANMU_BUILD_DIR         where danmud and danmuctl are built (default build/);
 #                           copied once into the prefix at the start, so that a
 #                           rebuild during the run changes nothing the test deploys
@@ -41,7 +43,7 @@ PREFIX=${ANSIBLE_TEST_PREFIX:-/tmp/danmu-ansible-test-$$}
 BUILD_SRC=${DANMU_BUILD_DIR:-$ROOT/build}
 BUILD=$PREFIX/build
 KEEP=${ANSIBLE_TEST_KEEP:-0}
-DEADLINE=${ANSIBLE_TEST_DEADLINE:-780}
+DEADLINE=${ANSIBLE_TEST_DEADLINE:-840}
 LOGS=$PREFIX/test-logs
 export ANSIBLE_CONFIG=$ROOT/ansible/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 export ANSIBLE_LOCAL_TEMP=$PREFIX/ansible-tmp ANSIBLE_REMOTE_TEMP=$PREFIX/ansible-tmp
@@ -87,7 +89,7 @@ wait_until() {
 }
 
 # Ports of the plan (offsets as in the local inventory).
-ports() { for o in 0 1 2 3 10 11 12 13 20 21 22 23 30 31 40 41; do echo $((BASE + o)); done; }
+ports() { for o in 0 1 2 3 10 11 12 13 20 21 22 23 30 31 40 41 50 51 52 53 54 55; do echo $((BASE + o)); done; }
 # all_ports_free: every port of the plan can be bound now, as the services
 # will (SO_REUSEADDR). A connect probe is not enough: an outgoing connection
 # that holds the port (or its TIME_WAIT) refuses nothing yet fails the bind.
@@ -124,12 +126,30 @@ sql() { mariadb --no-defaults --socket="$1/var/lib/danmu/mariadb/mysqld.sock" -u
 slave_status() { mariadb --no-defaults --socket="$1/var/lib/danmu/mariadb/mysqld.sock" -uroot --vertical -e 'SHOW SLAVE STATUS'; }
 status_of() { curl -fsS --max-time 3 "http://127.0.0.1:$1/v1/admin/status"; }
 role_of() { status_of "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["role"])'; }
+# lease_of ADMIN_PORT: "ROLE held|not-held valid|not-valid" of that danmud's primary lease.
+lease_of() {
+  status_of "$1" | python3 -c 'import json,sys; s=json.load(sys.stdin); l=s.get("lease") or {}
+print(s["role"], "held" if l.get("held") else "not-held", "valid" if l.get("valid") else "not-valid")'
+}
+# etcd of the lease: members' client ports, /health, and the leader key's room.
+etcd_ports() { echo $((BASE + 50)) $((BASE + 52)) $((BASE + 54)); }
+etcd_healthy() { curl -fsS --max-time 3 "http://127.0.0.1:$1/health" | grep -q '"health":"true"'; }
+leader_room() {
+  ETCDCTL_API=3 etcdctl --endpoints="http://127.0.0.1:$((BASE + 50)),http://127.0.0.1:$((BASE + 52)),http://127.0.0.1:$((BASE + 54))" \
+    --command-timeout=3s get /danmu/leader --print-value-only | python3 -c 'import json,sys; print(json.load(sys.stdin)["room"])'
+}
+# lease_moved_to PRIMARY_ADMIN SECONDARY_ADMIN ROOM: the key names ROOM, whose
+# danmud holds a valid lease, and the other room's danmud holds none.
+lease_moved_to() {
+  [[ $(leader_room) == "$3" && $(lease_of "$1") == 'primary held valid' && $(lease_of "$2") == 'secondary not-held not-valid' ]]
+}
 
 # Stops every supervised service of the prefix, danmud first, by pid file.
 teardown() {
   local svc pidf pid name
   [[ -d $PREFIX ]] || return 0
-  for pattern in 'danmud-*' 'danmu-prometheus' 'danmu-kafka' 'danmu-redis-*' 'danmu-mariadb'; do
+  # etcd last: a danmud that loses it refuses writes (the lease).
+  for pattern in 'danmud-*' 'danmu-prometheus' 'danmu-kafka' 'danmu-redis-*' 'danmu-mariadb' 'danmu-etcd'; do
     for svc in "$PREFIX"/*/etc/danmu/services/$pattern.env; do
       [[ -f $svc ]] || continue
       name=$(basename "$svc" .env)
@@ -239,9 +259,9 @@ trap 'interrupted=1; log "terminated"; exit 143' TERM
 
 mkdir -p "$LOGS" "$PREFIX/ansible-tmp"
 log "prefix $PREFIX, port base $BASE, build $BUILD_SRC"
-if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((BASE + 41 >= eph_lo && BASE <= eph_hi)); then
-  log "WARNING: ports $BASE..$((BASE + 41)) lie in the ephemeral range $eph_lo..$eph_hi: any outgoing connection" \
-      "(or its TIME_WAIT) may hold one when a service binds it; choose ANSIBLE_TEST_PORT_BASE below $((eph_lo - 41))"
+if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((BASE + 55 >= eph_lo && BASE <= eph_hi)); then
+  log "WARNING: ports $BASE..$((BASE + 55)) lie in the ephemeral range $eph_lo..$eph_hi: any outgoing connection" \
+      "(or its TIME_WAIT) may hold one when a service binds it; choose ANSIBLE_TEST_PORT_BASE below $((eph_lo - 55))"
 fi
 
 # The two binaries deployed, copied once (see DANMU_BUILD_DIR above).
@@ -301,6 +321,21 @@ check "MariaDB B replicates A (both threads, the migrated schema arrived)" bash 
   slave_status $B | grep -q 'Slave_IO_Running: Yes' && slave_status $B | grep -q 'Slave_SQL_Running: Yes' &&
   wait_until 20 bash -c '$(declare -f sql); [[ \$(sql $B \"SELECT COUNT(*) FROM danmu.schema_version\") == \$(sql $A \"SELECT COUNT(*) FROM danmu.schema_version\") ]]' &&
   [[ \$(sql $A 'SELECT COUNT(*) FROM danmu.schema_version') -ge 1 ]]"
+check "etcd: the members of room A, room B and the witness are healthy, one cluster of three" bash -xc "
+  $(declare -f etcd_healthy etcd_ports)
+  for p in \$(etcd_ports); do etcd_healthy \$p || exit 1; done
+  for p in \$(etcd_ports); do
+    curl -fsS --max-time 3 -X POST -d '{}' http://127.0.0.1:\$p/v3/cluster/member/list
+    echo
+  done | python3 -c '
+import json, sys
+lists = [json.loads(l) for l in sys.stdin if l.strip()]
+names = [sorted(m[\"name\"] for m in l[\"members\"]) for l in lists]
+clusters = {l[\"header\"][\"cluster_id\"] for l in lists}
+print(names, clusters)
+assert len(lists) == 3 and clusters and len(clusters) == 1, \"not one cluster\"
+assert all(n == [\"room-a.local\", \"room-b.local\", \"witness.local\"] for n in names), names
+'"
 check "danmud A is primary and B secondary, both healthy" bash -xc "
   $(declare -f status_of role_of)
   [[ \$(role_of $((BASE + 1))) == primary && \$(role_of $((BASE + 3))) == secondary ]] &&
@@ -327,6 +362,18 @@ for f, secret in [(cfg['admin']['token_file'], 'admin.token'), (cfg['cursor']['s
     assert open(f).read().strip() == open(f'{prefix}/secrets/{secret}').read().strip(), f
 print('ok', len(ref), 'keys')
 PY
+check "danmud config: etcd.endpoints lists the three members, the room's own first" python3 - "$A" "$B" "$BASE" <<'PY'
+import sys, yaml
+a, b, base = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url = lambda o: f'http://127.0.0.1:{base + o}'
+for path, want in [(f'{a}/etc/danmu/danmud-a.yaml', [50, 52, 54]), (f'{b}/etc/danmu/danmud-b.yaml', [52, 50, 54])]:
+    got = yaml.safe_load(open(path))['etcd']['endpoints']
+    print(path, got)
+    assert got == ','.join(url(o) for o in want), f'{path}: etcd.endpoints {got!r}'
+PY
+check "danmud A holds the primary lease (key room A, lease held and valid), B holds none" bash -xc "
+  $(declare -f status_of lease_of leader_room lease_moved_to wait_until); BASE=$BASE
+  wait_until 30 lease_moved_to $((BASE + 1)) $((BASE + 3)) A || { lease_of $((BASE + 1)); lease_of $((BASE + 3)); leader_room; exit 1; }"
 check "admin actions need the token (401 without it)" bash -xc "
   code=\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' http://127.0.0.1:$((BASE + 1))/v1/admin/freeze)
   echo \"POST /v1/admin/freeze without a token: \$code\"; [[ \$code == 401 ]]"
@@ -359,6 +406,9 @@ check "failover.yml (planned): B becomes primary, A secondary" bash -xc "
   $(declare -f playbook status_of role_of)
   playbook 120 playbooks/failover.yml &&
   [[ \$(role_of $((BASE + 3))) == primary && \$(role_of $((BASE + 1))) == secondary ]]"
+check "the switchover moved the lease: key room B, B holds a valid lease, A none" bash -xc "
+  $(declare -f status_of lease_of leader_room lease_moved_to wait_until); BASE=$BASE
+  wait_until 20 lease_moved_to $((BASE + 3)) $((BASE + 1)) B || { lease_of $((BASE + 1)); lease_of $((BASE + 3)); leader_room; exit 1; }"
 check "site.yml refuses to deploy while the inventory names the old primary" bash -xc "
   $(declare -f playbook)
   ! playbook 120 playbooks/site.yml --tags preflight-only > $LOGS/refuse.log 2>&1 &&
@@ -370,7 +420,31 @@ check "drill.yml (planned drill back to A): report saved, RPO 0, A primary again
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r[\"rto_ms\"], r[\"rpo_messages\"]); sys.exit(0 if r[\"ok\"] and r[\"rpo_messages\"] == 0 and r[\"new_primary\"] == \"A\" else 1)' \$report &&
   [[ \$(role_of $((BASE + 1))) == primary && \$(role_of $((BASE + 3))) == secondary ]]"
 
-# --- 6. degradation (once danmud has the endpoint) ------------------------------
+check "the drill moved the lease back: key room A, A holds a valid lease, B none" bash -xc "
+  $(declare -f status_of lease_of leader_room lease_moved_to wait_until); BASE=$BASE
+  wait_until 20 lease_moved_to $((BASE + 1)) $((BASE + 3)) A || { lease_of $((BASE + 1)); lease_of $((BASE + 3)); leader_room; exit 1; }"
+
+# --- 6. the witness site lost (one etcd member of three) ------------------------
+# Nothing changes: the members of room A and room B keep the quorum. The
+# lease is sampled over longer than its TTL (5 s): it stays valid only if
+# renewals go on without the witness.
+check "witness etcd member stopped: A keeps a valid lease past one TTL, a write gets 202" bash -xc "
+  $(declare -f status_of lease_of); BASE=$BASE
+  $PREFIX/witness.local/usr/local/bin/danmu-service stop danmu-etcd || exit 1
+  end=\$((SECONDS + 8))
+  while ((SECONDS < end)); do
+    l=\$(lease_of $((BASE + 1))); [[ \$l == 'primary held valid' ]] || { echo \"lease: \$l\"; exit 1; }
+    sleep 0.5
+  done
+  code=\$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST -H 'Content-Type: application/json' \
+    -d '{\"type\":\"comment\",\"uid\":\"ansible-test\",\"text\":\"witness down\"}' http://127.0.0.1:$((BASE + 0))/v1/rooms/ansibletest/messages)
+  echo \"write with the witness down: \$code\"; [[ \$code == 202 ]]"
+check "witness etcd member restarted: healthy again, in the cluster" bash -xc "
+  $(declare -f etcd_healthy wait_until)
+  $PREFIX/witness.local/usr/local/bin/danmu-service start danmu-etcd &&
+  wait_until 30 etcd_healthy $((BASE + 54))"
+
+# --- 7. degradation (once danmud has the endpoint) ------------------------------
 degrade_code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((BASE + 1))/v1/admin/degrade")
 if [[ $degrade_code != 200 ]]; then
   log "SKIP degrade.yml: GET /v1/admin/degrade answered $degrade_code"

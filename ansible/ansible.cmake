@@ -5,7 +5,7 @@
 add_test(NAME ansible_test COMMAND bash ${PROJECT_SOURCE_DIR}/ansible/tests/ansible_test.sh
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # The binaries deployed are the ones of this build tree (copied once when the
-# test starts). The test stops itself and tears down after 840 s
+# test starts). The test stops itself and tears down after 900 s
 # (ANSIBLE_TEST_DEADLINE), before this TIMEOUT would kill it without teardown.
-set_tests_properties(ansible_test PROPERTIES LABELS integration TIMEOUT 960
+set_tests_properties(ansible_test PROPERTIES LABELS integration TIMEOUT 1020
                      ENVIRONMENT "DANMU_BUILD_DIR=${CMAKE_BINARY_DIR}")

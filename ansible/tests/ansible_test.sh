@@ -16,6 +16,8 @@
 #   ANSIBLE_TEST_DEADLINE   seconds after which the test stops itself as if
 #                           terminated, tearing down (default 900: below the
 #                           ctest TIMEOUT of 1020, whose kill would leave services)
+#   ANSIBLE_TEST_CONVERGE_TIMEOUT  seconds each converge of site.yml may take
+#                           (default 600)
 #   DANMU_BUILD_DIR         where danmud and danmuctl are built (default build/);
 #                           copied once into the prefix at the start, so that a
 #                           rebuild during the run changes nothing the test deploys
@@ -44,6 +46,7 @@ BUILD_SRC=${DANMU_BUILD_DIR:-$ROOT/build}
 BUILD=$PREFIX/build
 KEEP=${ANSIBLE_TEST_KEEP:-0}
 DEADLINE=${ANSIBLE_TEST_DEADLINE:-900}
+CONVERGE_TIMEOUT=${ANSIBLE_TEST_CONVERGE_TIMEOUT:-600}
 LOGS=$PREFIX/test-logs
 export ANSIBLE_CONFIG=$ROOT/ansible/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 export ANSIBLE_LOCAL_TEMP=$PREFIX/ansible-tmp ANSIBLE_REMOTE_TEMP=$PREFIX/ansible-tmp
@@ -292,7 +295,7 @@ for inv in local example; do
 done
 
 # --- 3. converge ---------------------------------------------------------------
-if ! check "converge site.yml on the local inventory" playbook 600 playbooks/site.yml; then
+if ! check "converge site.yml on the local inventory" playbook "$CONVERGE_TIMEOUT" playbooks/site.yml; then
   log "what failed:"
   grep -hE '^(fatal|failed):' "$LOGS"/converge_site.yml_on_the_local_inventory*.log | cut -c1-900 | sed 's/^/    | /'
   dump_service_logs | sed 's/^/    | /'
@@ -393,7 +396,7 @@ check "danmuctl on the control host sees both rooms" \
 
 # --- 4. idempotence -----------------------------------------------------------
 step
-if run "$LOGS/converge2.log" playbook 600 playbooks/site.yml &&
+if run "$LOGS/converge2.log" playbook "$CONVERGE_TIMEOUT" playbooks/site.yml &&
    ! grep -E '^\S+\s+: ok=' "$LOGS/converge2.log" | grep -vq 'changed=0 '; then
   pass "second converge changes nothing"
 else

@@ -379,6 +379,10 @@ const std::vector<Section>& Sections() {
           Text("topic", &O::topic, "the messages topic", "", NotEmpty, {"\"\""}),
           Text("consumer_group", &O::consumer_group, "the processor's consumer group", "", NotEmpty, {"\"\""}),
           Num("produce_timeout_ms", &O::produce_timeout_ms, Range<int>{1, 300000}, "unacknowledged by then: 503"),
+          Num("session_timeout_ms", &O::session_timeout_ms, Range<int>{1000, 300000},
+              "a silent processor loses its partitions to the group after this"),
+          Num("metadata_refresh_ms", &O::metadata_refresh_ms, Range<int>{1000, 3600000},
+              "partitions added online are used within this"),
       }));
     }
     {
@@ -434,7 +438,11 @@ const std::vector<Section>& Sections() {
       using O = ProcessorOptions;
       v.push_back(MakeSection<O>("processor", false, Part(&Config::processor), {
           Num("workers", &O::workers, Range<int>{1, kMaxProcessorWorkers}, "consumer group members"),
-          Num("batch_max", &O::batch_max, Range<int>{1, 100000}, "records per batch"),
+          Num("batch_max", &O::batch_max, Range<int>{1, 100000}, "records per batch while there is no backlog"),
+          Num("batch_ceiling", &O::batch_ceiling, Range<int>{1, 100000},
+              "adaptive batching: most records per batch with a backlog (>= batch_max)"),
+          Num("batch_ceiling_bytes", &O::batch_ceiling_bytes, Range<int64_t>{65536, int64_t{256} << 20},
+              "adaptive batching: most payload bytes per batch"),
           Num("batch_wait_ms", &O::batch_wait_ms, Range<int>{0, 60000}, "wait for a batch to fill"),
           Num("live_cap", &O::live_cap, Range<int>{1, 10000000}, "live set cap per (live room, type)"),
           Num("unarchived_cap", &O::unarchived_cap, Range<int>{0, 100000000},
@@ -554,6 +562,9 @@ void Validate(Reader& r, const Config& c) {
                                 "(2 x lease_renew_ms + lease_margin_ms <= lease_ttl_s x 1000)");
   }
   if (c.cache.window > c.processor.live_cap) r.Fail("cache.window", "must not exceed processor.live_cap");
+  if (c.processor.batch_ceiling < c.processor.batch_max) {
+    r.Fail("processor.batch_ceiling", "must be at least processor.batch_max");
+  }
   if (c.processor.unarchived_cap != 0 && c.processor.unarchived_cap < c.processor.live_cap) {
     r.Fail("processor.unarchived_cap", "must be 0 (no archiver) or at least processor.live_cap");
   }

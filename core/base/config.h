@@ -42,6 +42,12 @@ struct KafkaOptions {
   std::string topic = "danmu.messages";
   std::string consumer_group = "danmu-processor";
   int produce_timeout_ms = 5000;
+  // A processor that stops heartbeating loses its partitions to the rest of
+  // the group after this (the broker's group.min/max.session.timeout.ms bound it).
+  int session_timeout_ms = 6000;
+  // How often clients re-read the topic's metadata: the delay before added
+  // partitions are produced to and consumed (danmuctl kafka partitions).
+  int metadata_refresh_ms = 5000;
 };
 
 struct MysqlOptions {
@@ -87,7 +93,11 @@ struct PollOptions {
 
 struct ProcessorOptions {
   int workers = 2;             // consumers in the group (partitions run in parallel)
-  int batch_max = 500;         // messages per poll batch
+  int batch_max = 500;         // records per batch while there is no backlog (the base)
+  // Adaptive batching (core/live/batch_sizer.h): with a backlog the batch
+  // doubles up to these ceilings, and shrinks back once the backlog is gone.
+  int batch_ceiling = 10000;           // records
+  int64_t batch_ceiling_bytes = 8 << 20;  // payload bytes
   int batch_wait_ms = 20;
   int live_cap = 5000;         // live set cap per (live room, type); oldest trimmed
   // Messages not yet copied to MySQL by the archiver are kept beyond live_cap,

@@ -39,6 +39,7 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry, const std::stri
       kafka_lag_messages(BuildGauge().Name("danmu_kafka_consumer_lag_messages").Help("Consumer lag per partition, messages").Labels(DANMU_LABELS).Register(*registry)),
       kafka_lag_seconds(BuildGauge().Name("danmu_kafka_consumer_lag_seconds").Help("Consumer lag per partition, age of the next unprocessed record").Labels(DANMU_LABELS).Register(*registry)),
       processor_active(BuildGauge().Name("danmu_processor_active").Help("1 when this room's processor consumes and writes").Labels(DANMU_LABELS).Register(*registry)),
+      processor_batch_limit(BuildGauge().Name("danmu_processor_batch_limit_records").Help("Records the next batch of a processor worker may take (adaptive: grows with the backlog)").Labels(DANMU_LABELS).Register(*registry)),
       admin_unauthorized(BuildCounter().Name("danmu_admin_unauthorized_total").Help("Admin requests refused for a missing or wrong token").Labels(DANMU_LABELS).Register(*registry)),
       registry_(std::move(registry)),
       room_(room) {}

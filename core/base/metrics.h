@@ -55,6 +55,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& kafka_lag_messages;      // partition
   prometheus::Family<prometheus::Gauge>& kafka_lag_seconds;       // partition
   prometheus::Family<prometheus::Gauge>& processor_active;
+  prometheus::Family<prometheus::Gauge>& processor_batch_limit;   // worker: adaptive batch size now
   // Admin
   prometheus::Family<prometheus::Counter>& admin_unauthorized;
 

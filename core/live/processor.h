@@ -9,13 +9,32 @@
 // (at-least-once; the script drops ids it already applied). A Redis failure
 // retries the same batch; a fenced epoch stops the worker loudly.
 //
+// Scale-out: any number of danmud processes running the processor in the
+// primary room join the same group (kafka.consumer_group); the group gives
+// each partition to one member at a time. When a member dies (after
+// kafka.session_timeout_ms) or leaves, its partitions move to the others and
+// resume from the last committed offset: records applied but not committed
+// are delivered again and dropped by id; scores are assigned by the apply
+// script at apply time, so they stay strictly increasing per (room, type)
+// whichever process applies (live_writer.h).
+//
+// Adaptive batching: each worker's batch limit comes from a BatchSizer fed
+// with the backlog of its partitions (batch_sizer.h); the current limit is
+// danmu_processor_batch_limit_records{worker}.
+//
 // Workers run only while `active()` is true (this room is the primary); the
 // epoch they write with comes from `epoch()` (replication/ owns both).
+//
+// Thread safety: the public accessors may be called from any thread (the
+// admin API, the degradation watcher); `views_` is guarded by `views_mu_`,
+// the rest is atomic or set before Start().
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,6 +45,7 @@
 namespace danmu::core {
 
 class Metrics;
+struct KafkaRecord;
 
 struct ProcessorHooks {
   std::function<bool()> active;
@@ -33,6 +53,22 @@ struct ProcessorHooks {
   // Called when the store refused our epoch: another room was promoted.
   std::function<void(const Status&)> on_fenced;
 };
+
+// One partition of the topic as this process sees it.
+struct PartitionStatus {
+  int32_t partition = 0;
+  int64_t lag_messages = 0;   // the group's: high watermark - committed
+  int64_t committed = 0;
+  int64_t high = 0;
+  int worker = -1;            // this process's worker that owns it; -1: another process (or nobody)
+  double lag_seconds = -1;    // how long it has had unapplied records (owner only; -1 elsewhere)
+};
+
+// {"instance":..,"batch_limit":..,"partitions":[{"partition","lag","committed",
+// "high","owned","worker","lag_seconds"}]} fields (no braces) for the admin
+// status: what danmuctl status shows per partition and owner.
+std::string ProcessorGroupJson(const std::string& instance, int64_t batch_limit,
+                               const std::vector<PartitionStatus>& partitions);
 
 class Processor {
  public:
@@ -43,18 +79,26 @@ class Processor {
   // The store refused this room's epoch; cleared once the room is active
   // again with a newer epoch (promoted since).
   bool fenced() const { return fenced_.load(); }
+  // Names this process in the group (client ids "<instance>-w<N>") and in
+  // the admin status: "<room>@<hostname>:<admin port>".
+  const std::string& instance() const { return instance_; }
   // Messages applied since start (added, not duplicates).
   int64_t applied() const { return applied_.load(); }
-  // Records in Kafka not yet applied, summed over this room's workers, and the
-  // wall time of the OLDEST worker sample (-1 when no worker consumes).
-  // A switchover waits for backlog 0 sampled after writes were frozen.
+  // Records in Kafka not yet applied by the GROUP (every partition, whoever
+  // owns it), from the freshest worker sample, and that sample's wall time
+  // (-1 when no worker consumes). A switchover waits for backlog 0 sampled
+  // after writes were frozen; partitions owned by other processes count.
   struct Backlog {
     int64_t messages = -1;
     int64_t sampled_at_ms = -1;
   };
   Backlog backlog() const;
-  // Age of the oldest unapplied record, max over partitions (seconds).
+  // Every partition of the topic (freshest sample), owned ones marked.
+  std::vector<PartitionStatus> partitions() const;
+  // Age of the oldest unapplied record, max over this process's partitions (seconds).
   double lag_seconds() const;
+  // Sum of the workers' current adaptive batch limits (records).
+  int64_t batch_limit() const;
   // Ingest at the frontend until visible in Redis, of the newest message in
   // the last applied batch (seconds; -1 before the first batch). The
   // histogram danmu_processor_delay_seconds has the distribution.
@@ -65,12 +109,25 @@ class Processor {
   bool paused() const { return paused_.load(); }
 
  private:
+  struct WorkerView {
+    bool consuming = false;
+    int64_t sampled_at_ms = -1;
+    int batch_limit = 0;
+    std::vector<PartitionStatus> partitions;
+  };
+  struct WorkerState;
   void Worker(int index);
+  void SampleLag(int index, WorkerState& w);
+  // Applies one batch; false when it was not (stopping, fenced, or abandoned:
+  // the role or epoch changed while it was retried).
+  bool Apply(WorkerState& w, std::vector<KafkaRecord>& records);
+  void UnexportLocked(WorkerState& w, const std::set<int32_t>& keep);
 
   const Config& config_;
   ProcessorHooks hooks_;
   const Clock& clock_;
   Metrics* metrics_;
+  std::string instance_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> fenced_{false};
   // The epoch the store refused; a room active again with a newer epoch (it
@@ -79,11 +136,9 @@ class Processor {
   std::atomic<bool> paused_{false};
   std::atomic<int64_t> applied_{0};
   std::atomic<int> active_workers_{0};
-  static constexpr int kMaxWorkers = 64;
-  std::atomic<int64_t> worker_backlog_[kMaxWorkers];
-  std::atomic<int64_t> worker_sampled_at_[kMaxWorkers];
-  std::atomic<double> worker_lag_seconds_[kMaxWorkers];
   std::atomic<double> last_delay_seconds_{-1};
+  mutable std::mutex views_mu_;
+  std::vector<WorkerView> views_;  // one per worker; guarded by views_mu_
   std::vector<std::thread> workers_;
 };
 

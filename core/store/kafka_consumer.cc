@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -11,6 +12,9 @@ struct KafkaConsumer::Impl {
   KafkaOptions options;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   bool closed = false;
+  // The topic's partition count from metadata, and when it was read.
+  int partitions = 0;
+  std::chrono::steady_clock::time_point partitions_at{};
 };
 
 Result<std::unique_ptr<RdKafka::Conf>> NewKafkaConf(const std::string& brokers, const KafkaSettings& settings,
@@ -52,8 +56,9 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaOptions&
   c->impl_ = std::make_unique<Impl>();
   c->impl_->options = options;
   auto conf = NewKafkaConsumerConf(options.brokers, options.consumer_group, client_id,
-                                   {{"session.timeout.ms", "6000"},
-                                    {"heartbeat.interval.ms", "500"},
+                                   {{"session.timeout.ms", std::to_string(options.session_timeout_ms)},
+                                    {"heartbeat.interval.ms", std::to_string(std::min(500, options.session_timeout_ms / 3))},
+                                    {"topic.metadata.refresh.interval.ms", std::to_string(options.metadata_refresh_ms)},
                                     {"fetch.wait.max.ms", "10"},
                                     {"partition.assignment.strategy", "cooperative-sticky"}},
                                    "kafka consumer config");
@@ -75,10 +80,11 @@ void KafkaConsumer::Close() {
   }
 }
 
-std::vector<KafkaRecord> KafkaConsumer::PollBatch(int max, int wait_ms) {
+std::vector<KafkaRecord> KafkaConsumer::PollBatch(int max, int wait_ms, int64_t max_bytes) {
   std::vector<KafkaRecord> out;
+  int64_t bytes = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-  while (static_cast<int>(out.size()) < max) {
+  while (static_cast<int>(out.size()) < max && bytes < max_bytes) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     // Once something arrived, drain what is buffered without waiting long.
     int timeout = out.empty() ? static_cast<int>(std::max<int64_t>(left, 0)) : 0;
@@ -95,6 +101,7 @@ std::vector<KafkaRecord> KafkaConsumer::PollBatch(int max, int wait_ms) {
     r.timestamp_ms = m->timestamp().timestamp;
     if (m->key()) r.key = *m->key();
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    bytes += static_cast<int64_t>(r.value.size());
     out.push_back(std::move(r));
   }
   return out;
@@ -111,18 +118,50 @@ Status KafkaConsumer::Commit(const std::vector<KafkaRecord>& batch) {
   return Status::Ok();
 }
 
-std::vector<PartitionLag> KafkaConsumer::Lag() {
-  std::vector<PartitionLag> out;
+std::vector<int32_t> KafkaConsumer::Assignment() {
+  std::vector<int32_t> out;
   std::vector<RdKafka::TopicPartition*> parts;
   if (impl_->consumer->assignment(parts) != RdKafka::ERR_NO_ERROR) return out;
-  impl_->consumer->committed(parts, 2000);
+  for (auto* tp : parts) out.push_back(tp->partition());
+  RdKafka::TopicPartition::destroy(parts);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<PartitionLag> KafkaConsumer::Lag() {
+  std::vector<PartitionLag> out;
+  auto now = std::chrono::steady_clock::now();
+  if (impl_->partitions == 0 || now - impl_->partitions_at > std::chrono::seconds(2)) {
+    RdKafka::Metadata* md = nullptr;
+    if (impl_->consumer->metadata(true, nullptr, &md, 2000) == RdKafka::ERR_NO_ERROR && md) {
+      for (const auto* t : *md->topics()) {
+        if (t->topic() == impl_->options.topic && t->err() == RdKafka::ERR_NO_ERROR) {
+          impl_->partitions = static_cast<int>(t->partitions()->size());
+          impl_->partitions_at = now;
+        }
+      }
+    }
+    delete md;
+  }
+  if (impl_->partitions == 0) return out;
+  std::vector<int32_t> assigned = Assignment();
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (int p = 0; p < impl_->partitions; ++p) parts.push_back(RdKafka::TopicPartition::create(impl_->options.topic, p));
+  // The group's committed offsets, of every partition (not only ours).
+  if (impl_->consumer->committed(parts, 2000) != RdKafka::ERR_NO_ERROR) {
+    RdKafka::TopicPartition::destroy(parts);
+    return out;
+  }
   for (auto* tp : parts) {
     int64_t low = 0, high = 0;
-    if (impl_->consumer->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, 1000) ==
+    if (impl_->consumer->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, 1000) !=
         RdKafka::ERR_NO_ERROR) {
-      int64_t committed = tp->offset() >= 0 ? tp->offset() : low;
-      out.push_back({tp->partition(), std::max<int64_t>(0, high - committed), committed, high});
+      out.clear();  // a partial view would understate the backlog
+      break;
     }
+    int64_t committed = tp->offset() >= 0 ? tp->offset() : low;
+    bool mine = std::binary_search(assigned.begin(), assigned.end(), tp->partition());
+    out.push_back({tp->partition(), std::max<int64_t>(0, high - committed), committed, high, mine});
   }
   RdKafka::TopicPartition::destroy(parts);
   return out;

@@ -3,6 +3,7 @@
 // what the caller says was applied (at-least-once). Not thread-safe: one per
 // processor worker.
 #include <cstdint>
+#include <climits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,11 +24,14 @@ struct KafkaRecord {
   std::string value;
 };
 
+// One partition of the topic as the GROUP sees it: the group's committed
+// offset (whoever committed it) against the partition's high watermark.
 struct PartitionLag {
   int32_t partition = 0;
   int64_t messages = 0;   // high watermark - committed position
   int64_t committed = 0;
   int64_t high = 0;
+  bool assigned = false;  // assigned to this member now
 };
 
 class KafkaConsumer {
@@ -35,12 +39,20 @@ class KafkaConsumer {
   static Result<std::unique_ptr<KafkaConsumer>> Create(const KafkaOptions& options, const std::string& client_id);
   ~KafkaConsumer();
 
-  // Up to `max` records, waiting at most `wait_ms` for the first one.
-  std::vector<KafkaRecord> PollBatch(int max, int wait_ms);
+  // Up to `max` records and about `max_bytes` of payload (a record that
+  // crosses the limit is the last one; one record is always taken), waiting
+  // at most `wait_ms` for the first one.
+  std::vector<KafkaRecord> PollBatch(int max, int wait_ms, int64_t max_bytes = INT64_MAX);
   // Commits offset+1 for the highest record of each partition in `batch`.
   Status Commit(const std::vector<KafkaRecord>& batch);
-  // Lag of the partitions currently assigned to this member.
+  // Lag of EVERY partition of the topic for the whole group (so a process
+  // sees the backlog of partitions other processes own, or nobody owns
+  // yet), the ones assigned to this member marked. Partitions are listed
+  // from the topic's metadata, re-read at most every 2 s (partitions added
+  // online appear). Empty when the broker did not answer.
   std::vector<PartitionLag> Lag();
+  // Partitions assigned to this member now.
+  std::vector<int32_t> Assignment();
   void Close();
 
  private:

@@ -47,6 +47,7 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaOptions&
                            {{"acks", "all"},
                             {"enable.idempotence", "true"},
                             {"linger.ms", "1"},
+                            {"topic.metadata.refresh.interval.ms", std::to_string(options.metadata_refresh_ms)},
                             {"message.timeout.ms", std::to_string(options.produce_timeout_ms)},
                             {"socket.timeout.ms", std::to_string(std::max(1000, options.produce_timeout_ms))}},
                            "kafka producer config");
@@ -102,6 +103,48 @@ Status KafkaProducer::Produce(std::string_view key, std::string_view value) {
     impl_->duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return result;
+}
+
+size_t KafkaProducer::ProduceMany(const std::vector<std::pair<std::string, std::string>>& records,
+                                  Status* first_error) {
+  std::vector<std::future<Status>> futures;
+  futures.reserve(records.size());
+  Status failure;
+  for (const auto& [key, value] : records) {
+    auto* promise = new std::promise<Status>();
+    auto future = promise->get_future();
+    RdKafka::ErrorCode rc;
+    // A full local queue is back-pressure, not an error: let the poller drain it.
+    for (int attempt = 0;; ++attempt) {
+      rc = impl_->producer->produce(impl_->options.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                    const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, promise);
+      if (rc != RdKafka::ERR__QUEUE_FULL || attempt > 1000) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (rc != RdKafka::ERR_NO_ERROR) {
+      delete promise;
+      failure = Status(Code::kUnavailable, "kafka produce: " + RdKafka::err2str(rc));
+      break;
+    }
+    futures.push_back(std::move(future));
+  }
+  size_t acked = 0;
+  for (auto& f : futures) {
+    if (f.wait_for(std::chrono::milliseconds(impl_->options.produce_timeout_ms + 10000)) != std::future_status::ready) {
+      if (failure.ok()) failure = Status(Code::kUnavailable, "kafka delivery report timed out");
+      break;
+    }
+    Status s = f.get();
+    if (!s.ok()) {
+      if (failure.ok()) failure = s;
+      break;
+    }
+    if (failure.ok()) ++acked;
+  }
+  // Futures not waited for are fulfilled by the poller later (the promises
+  // are owned by the delivery callback); dropping them is safe.
+  if (first_error) *first_error = failure;
+  return acked;
 }
 
 }  // namespace danmu::core

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/base/config.h"
 #include "core/base/status.h"
@@ -21,6 +23,11 @@ class KafkaProducer {
   // Blocks until the delivery report (at most produce_timeout_ms + a margin).
   // kUnavailable when the broker did not acknowledge: the client must retry.
   Status Produce(std::string_view key, std::string_view value);
+  // Produces every (key, value) of `records` without waiting between them,
+  // then waits for all delivery reports. Returns how many were acknowledged,
+  // in order: records[0 .. n) were, record n (if any) failed with the first
+  // error in *first_error. For loads and backlog tests, not the client path.
+  size_t ProduceMany(const std::vector<std::pair<std::string, std::string>>& records, Status* first_error);
   const std::string& brokers() const;
 
  private:

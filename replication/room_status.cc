@@ -85,6 +85,18 @@ std::string RoomStatus::ToJson() const {
     DANMU_ROOM_STATUS_TOP(DANMU_ROOM_STATUS_WRITE)
   }
   DANMU_ROOM_STATUS_SECTIONS(DANMU_ROOM_STATUS_WRITE_SECTION)
+  b += ",\"partitions\":[";
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    const ProcessorPartition& q = partitions[i];
+    if (i) b += ',';
+    b += "{\"partition\":" + std::to_string(q.partition) + ",\"lag\":" + std::to_string(q.lag) +
+         ",\"committed\":" + std::to_string(q.committed) + ",\"high\":" + std::to_string(q.high) +
+         ",\"owned\":" + (q.owned ? "true" : "false") + ",\"worker\":" + std::to_string(q.worker) +
+         ",\"lag_seconds\":";
+    Put(b, q.lag_seconds);
+    b += '}';
+  }
+  b += ']';
   if (!lease_json.empty()) b += ",\"lease\":" + lease_json;
   if (!reconcile_json.empty()) b += ",\"reconcile\":" + reconcile_json;
   b += '}';
@@ -117,6 +129,25 @@ core::Result<RoomStatus> RoomStatus::Parse(const std::string& json) {
       DANMU_ROOM_STATUS_TOP(DANMU_ROOM_STATUS_READ)
     }
     DANMU_ROOM_STATUS_SECTIONS(DANMU_ROOM_STATUS_READ_SECTION)
+    if (top.has("partitions") && !top.isNull("partitions")) {
+      if (!top.isArray("partitions")) throw std::runtime_error("field 'partitions' is not an array");
+      auto parts = top.getArray("partitions");
+      for (size_t i = 0; i < parts->size(); ++i) {
+        if (!parts->isObject(static_cast<unsigned>(i))) throw std::runtime_error("field 'partitions' holds a non-object");
+        const Poco::JSON::Object& q = *parts->getObject(static_cast<unsigned>(i));
+        ProcessorPartition pp;
+        int64_t partition = 0;
+        Read(q, "partition", &partition);
+        pp.partition = static_cast<int32_t>(partition);
+        Read(q, "lag", &pp.lag);
+        Read(q, "committed", &pp.committed);
+        Read(q, "high", &pp.high);
+        Read(q, "owned", &pp.owned);
+        Read(q, "worker", &pp.worker);
+        Read(q, "lag_seconds", &pp.lag_seconds);
+        status.partitions.push_back(pp);
+      }
+    }
     if (const auto* l = Section(top, "lease")) {
       Read(*l, "enabled", &status.lease_enabled);
       Read(*l, "held", &status.lease_held);
@@ -173,6 +204,11 @@ RoomStatus CollectRoomStatus(const RoomStatusSources& src) {
     const auto backlog = p->backlog();
     s.processor.backlog = backlog.messages;
     s.processor.backlog_sampled_at_ms = backlog.sampled_at_ms;
+    s.processor.instance = p->instance();
+    s.processor.batch_limit = p->batch_limit();
+    for (const auto& q : p->partitions()) {
+      s.partitions.push_back({q.partition, q.lag_messages, q.committed, q.worker >= 0, q.lag_seconds, q.high, q.worker});
+    }
   }
   if (src.cache) s.cache.hot_rooms = static_cast<int64_t>(src.cache->hot_rooms());
   if (src.lease) s.lease_json = src.lease->StatusJson();

@@ -16,10 +16,15 @@
 //
 // Wire form:
 //   {"room","role","epoch","writes_frozen",...,
-//    "replication":{...},"processor":{...},"cache":{...}}
+//    "replication":{...},"processor":{...},"cache":{...},
+//    "partitions":[{"partition","lag","committed","high","owned","worker","lag_seconds"}]}
+// "partitions": every partition of the live topic as this danmud's processor
+// sees it (the group's committed offsets), the ones it owns marked; empty
+// without a processor.
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/base/config.h"
 #include "core/base/status.h"
@@ -53,7 +58,9 @@
   X(double, delay_seconds, -1)      /* ingest -> visible, last batch; -1: none yet */ \
   X(int64_t, applied, 0)                                                      \
   X(int64_t, backlog, -1)           /* Kafka messages not applied; -1: unknown */ \
-  X(int64_t, backlog_sampled_at_ms, -1)
+  X(int64_t, backlog_sampled_at_ms, -1)                                       \
+  X(std::string, instance, "")      /* "<room>@<host>:<admin port>" in the consumer group; "": none */ \
+  X(int64_t, batch_limit, 0)        /* sum of the workers' adaptive batch limits (records) */
 
 #define DANMU_ROOM_STATUS_CACHE(X)                                            \
   X(int64_t, hot_rooms, 0)
@@ -87,9 +94,21 @@ class RoomState;
   };                                                          \
   Type name;
 
+// One partition of the live topic as one processor process reports it.
+struct ProcessorPartition {
+  int32_t partition = 0;
+  int64_t lag = 0;           // the group's: high watermark - committed
+  int64_t committed = 0;     // the group's committed offset
+  bool owned = false;        // by the process that reported it
+  double lag_seconds = -1;   // owner only
+  int64_t high = 0;          // high watermark
+  int64_t worker = -1;       // the owning worker of that process; -1: not owned there
+};
+
 struct RoomStatus {
   DANMU_ROOM_STATUS_TOP(DANMU_ROOM_STATUS_DECLARE)
   DANMU_ROOM_STATUS_SECTIONS(DANMU_ROOM_STATUS_DECLARE_SECTION)
+  std::vector<ProcessorPartition> partitions;  // scale-out: lag and owner per partition
   std::string raw;  // the JSON as parsed (empty for a status built in process)
 
   // The primary lease and the reconciliation prompt write their own sections

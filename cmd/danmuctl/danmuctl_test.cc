@@ -120,6 +120,13 @@ TEST_F(DanmuctlTest, BadArgumentsAreUsageErrors) {
   ExpectUsageError("status --jsno", "--jsno");
   ExpectUsageError("status extra", "no more arguments");
   ExpectUsageError("status --room", "--room");
+  ExpectUsageError("kafka partitions 0", "N");
+  ExpectUsageError("kafka partitions 12x", "N");
+  ExpectUsageError("kafka partitions 99999999999999999999", "N");
+  ExpectUsageError("kafka partitions 12 --topic 'a b'", "--topic");
+  ExpectUsageError("kafka partitions", "argument");
+  ExpectUsageError("kafka", "subcommand");
+  ExpectUsageError("status --topic x", "--topic");
   ExpectUsageError("teleport", "unknown command");
   ExpectUsageError("", "no command");
 }

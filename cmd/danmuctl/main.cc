@@ -18,6 +18,9 @@
 //                                        after an unplanned failover: re-ingest into the
 //                                        new primary what the old primary's Kafka acked
 //                                        (exit 0 ok, 1 failed/incomplete, 3 unknown ids)
+//   kafka partitions N [--topic NAME] [--json]
+//                                        add partitions to the live topic online: the active
+//                                        room's Kafka, then the standby's (exit 0: both have N)
 //   archive status LIVE_ROOM [--room A|B] [--json]
 //                                        live sets, archive watermark, evicted, MySQL rows
 //   archive run LIVE_ROOM [--mode auto|checkpoint|archive] [--room A|B] [--json]
@@ -26,7 +29,10 @@
 // before anything is contacted: a bad one is a usage error, exit 2.
 // Addresses come from flags, else the file named by --env, else the process
 // environment, else run/stack.env (DANMU_A_ADMIN, DANMU_B_ADMIN,
-// DANMU_A_HTTP, DANMU_B_HTTP, DANMU_TOKEN_FILE, DANMU_RUN_DIR).
+// DANMU_A_HTTP, DANMU_B_HTTP, DANMU_TOKEN_FILE, DANMU_RUN_DIR; for `kafka`
+// KAFKA_A, KAFKA_B, KAFKA_TOPIC or --kafka-a/--kafka-b/--topic; processor-only
+// danmuds of the rooms, listed in `status`: DANMU_PROCESSOR_ADMINS or
+// --processor-admins, comma-separated admin URLs).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -49,6 +55,8 @@
 #include "core/store/redis_client.h"
 #include "replication/ops/admin_client.h"
 #include "replication/ops/drill.h"
+#include "replication/ops/kafka_partitions.h"
+#include "core/live/write_route.h"  // SplitList
 #include "replication/reconciler.h"
 #include "replication/ops/switchover.h"
 
@@ -121,6 +129,19 @@ std::string LiveRoom(const std::string& v) {
   return danmu::core::IsValidLiveRoom(v) ? "" : "must be a live room id ([A-Za-z0-9_-]{1,64})";
 }
 
+// A partition count for `kafka partitions`.
+std::string PartitionCount(const std::string& v) {
+  int64_t n;
+  return ToInt(v, &n) && n >= 1 && n <= 10000 ? "" : "must be a partition count 1..10000";
+}
+
+// A Kafka topic name.
+std::string TopicName(const std::string& v) {
+  bool ok = !v.empty() && v.size() <= 249 && v.find_first_not_of(
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == std::string::npos;
+  return ok ? "" : "must be a Kafka topic name ([A-Za-z0-9._-]{1,249})";
+}
+
 std::string ArchiveMode(const std::string& v) {
   return v == "auto" || v == "checkpoint" || v == "archive" ? "" : "must be auto, checkpoint or archive";
 }
@@ -165,7 +186,8 @@ struct Command {
 };
 
 // Flags every command takes (where the rooms are).
-const std::vector<std::string> kGlobalFlags = {"env", "a-admin", "b-admin", "a-http", "b-http", "token-file", "run-dir"};
+const std::vector<std::string> kGlobalFlags = {"env", "a-admin", "b-admin", "a-http", "b-http", "token-file", "run-dir",
+                                               "kafka-a", "kafka-b", "processor-admins"};
 
 struct Usage {
   std::string message;  // "" = fine
@@ -240,6 +262,8 @@ std::map<std::string, std::string> LoadEnvFile(const std::string& path) {
 
 struct Context {
   std::string a_admin, b_admin, a_http, b_http, token, run_dir;
+  std::string kafka_a, kafka_b, topic;
+  std::vector<std::string> processor_admins;  // processor-only danmuds (scale-out)
 };
 
 int Fail(const std::string& msg) {
@@ -300,8 +324,74 @@ int PrintStatus(const Context& c, const Args& args) {
                   s->reconcile_from.c_str(), s->reconcile_reason.c_str());
     }
   }
-  if (json) std::printf("%s\n", ToJson(out).c_str());
+  // Per partition of the live topic: lag and owner, merged from every
+  // processor process (the rooms' danmuds and the processor-only ones).
+  std::vector<danmu::replication::RoomStatus> procs;
+  Poco::JSON::Object procs_json;
+  auto add_processor = [&](const std::string& url) {
+    auto s = AdminClient(url, c.token).Status();
+    if (json) {
+      Poco::Dynamic::Var v;  // null when it does not answer
+      if (s.ok()) {
+        try {
+          v = Poco::JSON::Parser().parse(s->raw);
+        } catch (const std::exception&) {
+        }
+      }
+      procs_json.set(url, v);
+    }
+    if (!s.ok()) {
+      if (!json) std::printf("processor %s  UNREACHABLE  %s\n", url.c_str(), s.status().message().c_str());
+      return;
+    }
+    if (!s->processor.instance.empty() && !s->partitions.empty()) procs.push_back(*s);
+  };
+  for (const auto& url : {c.a_admin, c.b_admin}) add_processor(url);
+  for (const auto& url : c.processor_admins) add_processor(url);
+  if (json) {
+    out.set("processors", procs_json);
+    std::printf("%s\n", ToJson(out).c_str());
+    return rc;
+  }
+  auto rows = danmu::replication::MergePartitionOwners(procs);
+  if (!rows.empty()) {
+    std::printf("kafka partitions of the active room (%zu processor processes):\n", procs.size());
+    std::printf("  %9s %10s %10s  %s\n", "partition", "lag", "lag_s", "owner");
+    for (const auto& r : rows) {
+      std::string secs = r.lag_seconds >= 0 ? std::to_string(r.lag_seconds).substr(0, 6) : "-";
+      std::printf("  %9d %10lld %10s  %s\n", r.partition, static_cast<long long>(r.lag), secs.c_str(), r.owner.c_str());
+    }
+  }
   return rc;
+}
+
+// kafka partitions N: grows the live topic in both rooms' Kafka, the active
+// room's first (replication/ops/kafka_partitions.h). N is validated.
+int KafkaPartitions(const Context& c, const Args& args) {
+  const int n = static_cast<int>(std::stoll(args.positional[0]));  // 1..10000, checked
+  if (c.kafka_a.empty() || c.kafka_b.empty()) return Fail("no Kafka addresses: pass --kafka-a/--kafka-b or KAFKA_A/KAFKA_B");
+  std::vector<danmu::replication::PartitionRoom> rooms = {{"A", c.kafka_a, false}, {"B", c.kafka_b, false}};
+  for (auto& r : rooms) {
+    auto s = AdminClient(AdminOf(c, r.room), c.token).Status();
+    r.active = s.ok() && s->active_primary();
+  }
+  auto admin = danmu::replication::MakeKafkaPartitionAdmin();
+  auto g = danmu::replication::GrowPartitions(*admin, rooms, c.topic, n);
+  if (args.Has("json-out")) {
+    std::printf("%s\n", danmu::replication::PartitionGrowthJson(g).c_str());
+    return g.ok ? 0 : 1;
+  }
+  if (!g.error.empty()) std::printf("refused: %s\n", g.error.c_str());
+  for (const auto& r : g.rooms) {
+    std::printf("room %s %-8s kafka %s topic %s: %d -> %d partitions%s%s\n", r.room.c_str(),
+                r.active ? "(active)" : "(standby)", r.brokers.c_str(), c.topic.c_str(), r.before, r.after,
+                r.error.empty() ? "" : "  ERROR ", r.error.c_str());
+  }
+  if (g.ok) {
+    std::printf("done: both rooms have %d partitions%s; producers and processors pick them up within "
+                "kafka.metadata_refresh_ms\n", n, g.changed ? "" : " (nothing to change)");
+  }
+  return g.ok ? 0 : 1;
 }
 
 // An admin action on the room named by --room (required, validated).
@@ -565,6 +655,8 @@ const std::vector<Command>& Commands() {
        {{"from-kafka", HostPort, true}, {"since-ms", NonNegative}, {"lookback-ms", NonNegative}, {"room", RoomAB},
         {"live-room", LiveRoom}, {"max-records", NonNegative}, {"deadline-ms", Millis}},
        {"reingest-unknown"}, Reconcile, true},
+      {"kafka partitions", "kafka partitions N [--topic NAME] [--json]", {{"N", PartitionCount}},
+       {{"topic", TopicName}}, {}, KafkaPartitions},
       {"archive status", "archive status LIVE_ROOM [--room A|B] [--json]", {{"LIVE_ROOM", LiveRoom}},
        {{"room", RoomAB}}, {}, ArchiveStatus},
       {"archive run", "archive run LIVE_ROOM [--mode auto|checkpoint|archive] [--room A|B] [--json]",
@@ -647,6 +739,11 @@ int main(int argc, char** argv) {
   c.a_http = pick("a-http", "DANMU_A_HTTP");
   c.b_http = pick("b-http", "DANMU_B_HTTP");
   c.run_dir = pick("run-dir", "DANMU_RUN_DIR");
+  c.kafka_a = pick("kafka-a", "KAFKA_A");
+  c.kafka_b = pick("kafka-b", "KAFKA_B");
+  c.topic = pick("topic", "KAFKA_TOPIC");
+  if (c.topic.empty()) c.topic = "danmu.messages";
+  c.processor_admins = danmu::core::SplitList(pick("processor-admins", "DANMU_PROCESSOR_ADMINS"));
   std::string token_file = pick("token-file", "DANMU_TOKEN_FILE");
   if (c.a_admin.empty() || c.b_admin.empty()) return Fail("no room addresses: pass --a-admin/--b-admin or --env run/stack.env");
   if (!token_file.empty()) {

@@ -3,12 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <map>
 #include <set>
 
-#include "core/base/json_text.h"
 #include "core/base/log.h"
 #include "core/base/metrics.h"
 #include "core/live/batch_sizer.h"
@@ -57,25 +55,6 @@ struct Processor::WorkerState {
   prometheus::Histogram* delay = nullptr;
   prometheus::Gauge* batch_limit = nullptr;
 };
-
-std::string ProcessorGroupJson(const std::string& instance, int64_t batch_limit,
-                               const std::vector<PartitionStatus>& partitions) {
-  std::string b = "\"instance\":";
-  AppendJsonString(b, instance);
-  b += ",\"batch_limit\":" + std::to_string(batch_limit) + ",\"partitions\":[";
-  for (size_t i = 0; i < partitions.size(); ++i) {
-    const auto& p = partitions[i];
-    if (i) b += ",";
-    char secs[32];
-    std::snprintf(secs, sizeof(secs), "%.3f", p.lag_seconds);
-    b += "{\"partition\":" + std::to_string(p.partition) + ",\"lag\":" + std::to_string(p.lag_messages) +
-         ",\"committed\":" + std::to_string(p.committed) + ",\"high\":" + std::to_string(p.high) +
-         ",\"owned\":" + (p.worker >= 0 ? "true" : "false") + ",\"worker\":" + std::to_string(p.worker) +
-         ",\"lag_seconds\":" + secs + "}";
-  }
-  b += "]";
-  return b;
-}
 
 Processor::Processor(const Config& config, ProcessorHooks hooks, const Clock& clock, Metrics* metrics)
     : config_(config), hooks_(std::move(hooks)), clock_(clock), metrics_(metrics), instance_(InstanceName(config)) {

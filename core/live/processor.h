@@ -64,11 +64,6 @@ struct PartitionStatus {
   double lag_seconds = -1;    // how long it has had unapplied records (owner only; -1 elsewhere)
 };
 
-// {"instance":..,"batch_limit":..,"partitions":[{"partition","lag","committed",
-// "high","owned","worker","lag_seconds"}]} fields (no braces) for the admin
-// status: what danmuctl status shows per partition and owner.
-std::string ProcessorGroupJson(const std::string& instance, int64_t batch_limit,
-                               const std::vector<PartitionStatus>& partitions);
 
 class Processor {
  public:

@@ -23,6 +23,8 @@
 //   danmu-bench archive --redis ADDR --mysql-dsn DSN --password-file F [--rows N] [--batch N]
 //       archive rows/s vs the same rows inserted straight into MySQL
 //       (archive_bench.cc).
+//   danmu-bench drain-produce ... / drain-wait ...
+//       the backlog drain benchmark's two steps (drain_bench.cc).
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -60,6 +62,8 @@ namespace danmu::bench {
 int ArchiveBench(const std::map<std::string, std::string>& flags);
 int Gen(const std::map<std::string, std::string>& flags);
 int ProduceCeiling(const std::map<std::string, std::string>& flags);
+int DrainProduce(const std::map<std::string, std::string>& flags);
+int DrainWait(const std::map<std::string, std::string>& flags);
 }  // namespace danmu::bench
 
 namespace {
@@ -303,7 +307,7 @@ int Produce(const std::map<std::string, std::string>& f) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::puts("usage: danmu-bench gen|load|baseline-server|writes|produce|archive --flag value ...");
+    std::puts("usage: danmu-bench gen|load|baseline-server|writes|produce|archive|drain-produce|drain-wait --flag value ...");
     return 2;
   }
   std::string mode = argv[1];
@@ -315,6 +319,8 @@ int main(int argc, char** argv) {
     if (mode == "produce") return f.count("in-flight") ? danmu::bench::ProduceCeiling(f) : Produce(f);
     if (mode == "gen") return danmu::bench::Gen(f);
     if (mode == "archive") return danmu::bench::ArchiveBench(f);
+    if (mode == "drain-produce") return danmu::bench::DrainProduce(f);
+    if (mode == "drain-wait") return danmu::bench::DrainWait(f);
   } catch (const std::out_of_range&) {
     std::fprintf(stderr, "danmu-bench %s: a required flag is missing\n", mode.c_str());
     return 2;

@@ -383,8 +383,10 @@ int KafkaPartitions(const Context& c, const Args& args) {
   }
   if (!g.error.empty()) std::printf("refused: %s\n", g.error.c_str());
   for (const auto& r : g.rooms) {
-    std::printf("room %s %-8s kafka %s topic %s: %d -> %d partitions%s%s\n", r.room.c_str(),
-                r.active ? "(active)" : "(standby)", r.brokers.c_str(), c.topic.c_str(), r.before, r.after,
+    auto count = [](int n) { return n < 0 ? std::string("?") : std::to_string(n); };
+    std::string change = g.error.empty() ? count(r.before) + " -> " + count(r.after) : count(r.before) + " (unchanged)";
+    std::printf("room %s %-9s kafka %s topic %s: %s partitions%s%s\n", r.room.c_str(),
+                r.active ? "(active)" : "(standby)", r.brokers.c_str(), c.topic.c_str(), change.c_str(),
                 r.error.empty() ? "" : "  ERROR ", r.error.c_str());
   }
   if (g.ok) {

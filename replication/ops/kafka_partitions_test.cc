@@ -112,10 +112,10 @@ TEST(KafkaPartitionsTest, OwnersMergeFromEveryProcessorStatus) {
   RoomStatus a, b;
   a.processor.instance = "A@h1:1";
   a.now_ms = 100;
-  a.partitions = {{0, 5, true, 0.4}, {1, 7, false, -1}, {2, 0, false, -1}};
+  a.partitions = {{0, 5, 0, true, 0.4}, {1, 7, 0, false, -1}, {2, 0, 0, false, -1}};
   b.processor.instance = "A@h2:2";
   b.now_ms = 200;  // fresher: its lag wins
-  b.partitions = {{0, 6, false, -1}, {1, 9, true, 1.5}, {2, 1, false, -1}};
+  b.partitions = {{0, 6, 0, false, -1}, {1, 9, 0, true, 1.5}, {2, 1, 0, false, -1}};
   auto rows = MergePartitionOwners({a, b});
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].owner, "A@h1:1");
@@ -132,8 +132,8 @@ TEST(KafkaPartitionsTest, TwoOwnersOfOnePartitionAreBothShown) {
   RoomStatus a, b;
   a.processor.instance = "p1";
   b.processor.instance = "p2";
-  a.partitions = {{3, 0, true, 0}};
-  b.partitions = {{3, 0, true, 0}};
+  a.partitions = {{3, 0, 0, true, 0}};
+  b.partitions = {{3, 0, 0, true, 0}};
   auto rows = MergePartitionOwners({a, b});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].owners, 2);

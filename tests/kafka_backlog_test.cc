@@ -310,8 +310,9 @@ class KafkaBacklogTest : public ::testing::Test {
     for (auto& f : followers_) f->Stop();
     size_t behind = 0;
     for (auto& f : followers_) behind += f->distinct() < acked_by_room.at(f->room()).size();
-    ASSERT_TRUE(all) << behind << " of " << followers_.size() << " followers did not see every acknowledged message in "
+    EXPECT_TRUE(all) << behind << " of " << followers_.size() << " followers did not see every acknowledged message in "
                      << timeout_ms / 1000 << " s";
+    // Each view's first problem (a missing id says which), also after a timeout.
     for (auto& f : followers_) {
       std::string problem = f->Check(acked_by_room.at(f->room()));
       EXPECT_EQ(problem, "") << "follower of " << f->room() << " via " << f->where();

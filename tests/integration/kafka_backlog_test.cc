@@ -32,7 +32,7 @@
 #include "core/store/kafka_producer.h"
 #include "core/store/redis_client.h"
 #include "replication/ops/admin_client.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 namespace danmu {
 namespace {
@@ -439,7 +439,7 @@ TEST_F(KafkaBacklogTest, PausedBacklogOf200kDrainsOnceInOrder) {
     for (const auto& id : v) acked_by_room[rooms[std::stoul(id.substr(id.find('-') + 1)) % rooms.size()]].push_back(id);
   }
   // Nothing applied while paused, and the whole backlog is counted.
-  ASSERT_TRUE(WaitFor([&] { auto s = p.Status(); return s.ok() && s->backlog >= kRecords; }, 20000))
+  ASSERT_TRUE(WaitFor([&] { auto s = p.Status(); return s.ok() && s->processor.backlog >= kRecords; }, 20000))
       << "the paused processor reports the backlog of " << kRecords;
   EXPECT_EQ(LiveCount(rooms), 0) << "a paused processor applied records";
 
@@ -449,7 +449,7 @@ TEST_F(KafkaBacklogTest, PausedBacklogOf200kDrainsOnceInOrder) {
   int64_t max_limit = 0;
   bool drained = WaitFor([&] {
     auto s = p.Status();
-    if (s.ok()) max_limit = std::max(max_limit, s->batch_limit);
+    if (s.ok()) max_limit = std::max(max_limit, s->processor.batch_limit);
     return LiveCount(rooms) >= kRecords;
   }, 240000);
   double secs = (MonoMs() - resumed) / 1000.0;
@@ -459,7 +459,7 @@ TEST_F(KafkaBacklogTest, PausedBacklogOf200kDrainsOnceInOrder) {
   EXPECT_EQ(LiveCount(rooms), kRecords) << "every record applied once (no repeats in the live sets)";
   EXPECT_EQ(p.Metric("danmu_processor_messages_total{room=\"A\",result=\"added\",type=\"comment\"}"), kRecords);
   EXPECT_GT(max_limit, 2 * 200) << "the batch limit grew with the backlog (2 workers, base 200 each)";
-  ASSERT_TRUE(WaitFor([&] { auto s = p.Status(); return s.ok() && s->batch_limit == 2 * 200 && s->backlog == 0; }, 30000))
+  ASSERT_TRUE(WaitFor([&] { auto s = p.Status(); return s.ok() && s->processor.batch_limit == 2 * 200 && s->processor.backlog == 0; }, 30000))
       << "the batch limit shrinks back to the base once the backlog is gone";
   ExpectEveryFollowerSawEverything(acked_by_room, 180000);
 }

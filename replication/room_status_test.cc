@@ -6,14 +6,18 @@ namespace danmu::replication {
 namespace {
 
 // The form danmud served before RoomStatus existed (keys Ansible and the
-// peers read): it must keep parsing to the same values.
+// peers read), plus the processor's group view (instance, batch_limit,
+// partitions): it must keep parsing to the same values.
 constexpr const char* kServedBefore =
     R"({"room":"A","role":"primary","epoch":7,"writes_frozen":true,"confirmed":false,"promoted_at_ms":1700,)"
     R"("writes_in_flight":3,"read_source":"peer","degrade_level":2,"now_ms":123456,)"
     R"("replication":{"lag_seconds":0.250000,"link_up":true,"offset_lag_bytes":42,"local_is_master":false,)"
     R"("store_epoch":6,"repl_offset":9000},)"
     R"("processor":{"running":true,"fenced":false,"paused":true,"lag_seconds":1.500000,"delay_seconds":0.020000,)"
-    R"("applied":55,"backlog":12,"backlog_sampled_at_ms":123400},"cache":{"hot_rooms":4}})";
+    R"("applied":55,"backlog":12,"backlog_sampled_at_ms":123400,"instance":"A@h1:17001","batch_limit":400},)"
+    R"("cache":{"hot_rooms":4},)"
+    R"("partitions":[{"partition":0,"lag":5,"committed":10,"high":15,"owned":true,"worker":1,"lag_seconds":0.400000},)"
+    R"({"partition":1,"lag":0,"committed":7,"high":7,"owned":false,"worker":-1,"lag_seconds":-1.000000}]})";
 
 TEST(RoomStatus, ParsesTheServedForm) {
   auto s = RoomStatus::Parse(kServedBefore);
@@ -43,6 +47,18 @@ TEST(RoomStatus, ParsesTheServedForm) {
   EXPECT_EQ(s->processor.backlog, 12);
   EXPECT_EQ(s->processor.backlog_sampled_at_ms, 123400);
   EXPECT_EQ(s->cache.hot_rooms, 4);
+  EXPECT_EQ(s->processor.instance, "A@h1:17001");
+  EXPECT_EQ(s->processor.batch_limit, 400);
+  ASSERT_EQ(s->partitions.size(), 2u);
+  EXPECT_EQ(s->partitions[0].partition, 0);
+  EXPECT_EQ(s->partitions[0].lag, 5);
+  EXPECT_EQ(s->partitions[0].committed, 10);
+  EXPECT_EQ(s->partitions[0].high, 15);
+  EXPECT_TRUE(s->partitions[0].owned);
+  EXPECT_EQ(s->partitions[0].worker, 1);
+  EXPECT_DOUBLE_EQ(s->partitions[0].lag_seconds, 0.4);
+  EXPECT_FALSE(s->partitions[1].owned);
+  EXPECT_DOUBLE_EQ(s->partitions[1].lag_seconds, -1);
   EXPECT_EQ(s->raw, kServedBefore);
 }
 
@@ -91,6 +107,9 @@ TEST(RoomStatus, RefusesWhatItCannotRead) {
       {R"({"role":"primary","epoch":"x"})", "'epoch'"},
       {R"({"role":"primary","epoch":1,"replication":5})", "'replication'"},
       {R"({"role":"primary","epoch":1,"processor":{"backlog":"many"}})", "'backlog'"},
+      {R"({"role":"primary","epoch":1,"partitions":{}})", "'partitions'"},
+      {R"({"role":"primary","epoch":1,"partitions":[1]})", "'partitions'"},
+      {R"({"role":"primary","epoch":1,"partitions":[{"lag":"x"}]})", "'lag'"},
   };
   for (const auto& c : cases) {
     auto s = RoomStatus::Parse(c.json);

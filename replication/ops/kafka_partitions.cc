@@ -1,7 +1,9 @@
 #include "replication/ops/kafka_partitions.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "core/base/json_text.h"
 #include "core/base/log.h"
@@ -18,10 +20,22 @@ class KafkaPartitionAdmin : public PartitionAdmin {
     if (!a.ok()) return a.status();
     return (*a)->PartitionCount(topic);
   }
+  // Returns once the broker's metadata shows `total` partitions (bounded):
+  // CreatePartitions answers when the controller took the change, and the
+  // broker's metadata may still show the old count for a moment, which the
+  // count after the growth would report as a failure.
   core::Status Grow(const std::string& brokers, const std::string& topic, int total) override {
     auto a = core::KafkaAdmin::Create(brokers);
     if (!a.ok()) return a.status();
-    return (*a)->GrowPartitions(topic, total);
+    core::Status s = (*a)->GrowPartitions(topic, total);
+    if (!s.ok()) return s;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto n = (*a)->PartitionCount(topic);
+      if (n.ok() && *n >= total) return core::Status::Ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return core::Status::Ok();  // the count that follows reports what the broker shows
   }
 };
 

@@ -457,7 +457,12 @@ TEST_F(KafkaBacklogTest, PausedBacklogOf200kDrainsOnceInOrder) {
   std::printf("backlog drain: %d records over %d live rooms applied in %.1f s = %.0f records/s (1 process, 2 workers), "
               "largest batch limit %lld\n", kRecords, kRooms, secs, kRecords / secs, static_cast<long long>(max_limit));
   EXPECT_EQ(LiveCount(rooms), kRecords) << "every record applied once (no repeats in the live sets)";
-  EXPECT_EQ(p.Metric("danmu_processor_messages_total{room=\"A\",result=\"added\",type=\"comment\"}"), kRecords);
+  // The counter moves once the pipeline's reply is read, just after the
+  // records became visible: wait for it, then it must be exactly the backlog.
+  const std::string added = "danmu_processor_messages_total{room=\"A\",result=\"added\",type=\"comment\"}";
+  EXPECT_TRUE(WaitFor([&] { return p.Metric(added) >= kRecords; }, 30000))
+      << "the processor counted " << p.Metric(added) << " added records of " << kRecords;
+  EXPECT_EQ(p.Metric(added), kRecords) << "every record counted as added once";
   EXPECT_GT(max_limit, 2 * 200) << "the batch limit grew with the backlog (2 workers, base 200 each)";
   ASSERT_TRUE(WaitFor([&] { auto s = p.Status(); return s.ok() && s->processor.batch_limit == 2 * 200 && s->processor.backlog == 0; }, 30000))
       << "the batch limit shrinks back to the base once the backlog is gone";

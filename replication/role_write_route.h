@@ -37,6 +37,23 @@ class RoleWriteRoute final : public core::WriteRoute {
     }
     return secondary_->Write(m);
   }
+  void WriteAsync(const core::Message& m, Done done) override {
+    if (state_->is_primary()) {
+      if (!primary_) {
+        done(core::Status(core::Code::kUnavailable, "this room has no Kafka producer"));
+        return;
+      }
+      primary_->WriteAsync(m, [this, done = std::move(done)](core::Status s) {
+        // The same lease check as Write, at the moment the ack arrives.
+        if (s.ok() && may_acknowledge_ && !may_acknowledge_()) {
+          s = core::Status(core::Code::kUnavailable, "this room's primary lease is not valid; retry");
+        }
+        done(std::move(s));
+      });
+      return;
+    }
+    secondary_->WriteAsync(m, std::move(done));
+  }
 
  private:
   const RoomState* state_;

@@ -8,6 +8,7 @@
 #include "core/base/metrics.h"
 #include "core/base/parse_int.h"
 #include "core/base/secret_compare.h"
+#include "core/base/work_pool.h"
 #include "core/store/redis_client.h"
 #include "core/read/room_cache.h"
 #include "core/model/validation.h"
@@ -40,7 +41,16 @@ Frontend::Frontend(const Config& config, WriteRoute* writes, RoomCache* cache, s
       ids_(config.room, clock),
       uid_limiter_(config.limits.uid_rate_per_sec, config.limits.uid_burst, 1'000'000, clock),
       ip_limiter_(config.limits.ip_rate_per_sec, config.limits.ip_burst, 100'000, clock) {
-  if (metrics_) polls_ = &metrics_->polls.Add({});
+  if (metrics_) {
+    polls_ = &metrics_->polls.Add({});
+    awaiting_ack_ = &prometheus::BuildGauge()
+                         .Name("danmu_writes_awaiting_ack")
+                         .Help("Writes (messages, like posts) accepted and not yet answered: waiting for Kafka's ack")
+                         .Labels({{"room", metrics_->room()}})
+                         .Register(metrics_->registry())
+                         .Add({});
+  }
+  blocking_ = std::make_unique<WorkPool>("frontend", config.edge.blocking_workers, config.edge.blocking_queue);
 }
 
 Frontend::~Frontend() { Stop(); }
@@ -61,6 +71,7 @@ void Frontend::Stop() {
   loop_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
   FlushLikes();  // answer whoever still waits
+  blocking_->Stop();
 }
 
 std::string Frontend::RouteLabel(const HttpRequest& req) {
@@ -87,7 +98,27 @@ DegradeView Frontend::Degrade(const std::string& live_room) const {
   return hooks_.degrade ? hooks_.degrade(live_room) : DegradeView{};
 }
 
-HttpResponse Frontend::Handle(const HttpRequest& req) {
+HttpResponse Frontend::Handle(const HttpRequest& req) { return Serve(req, nullptr); }
+
+void Frontend::HandleAsync(const HttpRequest& req, Respond respond) {
+  std::string_view seg[4];
+  const size_t n = PathSegmentViews(req.path, seg, 4);
+  const bool blocking = (n >= 2 && seg[0] == "v1" && seg[1] == "replays" && hooks_.replay) ||
+                        (n == 4 && seg[0] == "v1" && seg[1] == "rooms" && seg[3] == "users" && req.method == "GET");
+  if (blocking) {
+    // Redis / MySQL reads with blocking clients: on the pool, never on an I/O thread.
+    auto shared = std::make_shared<std::pair<HttpRequest, Respond>>(req, std::move(respond));
+    const bool queued = blocking_->TrySubmit(
+        [this, shared] { shared->second(Handle(shared->first)); },
+        [shared] { shared->second(HttpResponse::Error(Status(Code::kUnavailable, "server stopping"))); });
+    if (!queued) shared->second(HttpResponse::Error(Status(Code::kUnavailable, "too many requests waiting; retry")));
+    return;
+  }
+  HttpResponse r = Serve(req, &respond);
+  if (r.status != 0) respond(std::move(r));
+}
+
+HttpResponse Frontend::Serve(const HttpRequest& req, Respond* async) {
   std::string_view seg[4];
   const size_t n = PathSegmentViews(req.path, seg, 4);
   if (n >= 2 && seg[0] == "v1" && seg[1] == "replays" && hooks_.replay) {
@@ -138,12 +169,12 @@ HttpResponse Frontend::Handle(const HttpRequest& req) {
   const bool post = req.method == "POST";
   if (action == "messages") {
     if (get) return Poll(live_room, req);
-    if (post) return PostMessage(live_room, req);
+    if (post) return PostMessage(live_room, req, async);
   } else if (action == "users") {
     if (get) return Users(live_room, req);
   } else if (post) {
-    if (action == "likes") return PostLikes(live_room, req);
-    return Lifecycle(live_room, action == "start", req);
+    if (action == "likes") return PostLikes(live_room, req, async);
+    return Lifecycle(live_room, action == "start", req, async);
   }
   HttpResponse r = HttpResponse::Error(405, "method_not_allowed", "method " + req.method + " not allowed here");
   r.headers["Allow"] = (action == "messages") ? "GET, POST" : (action == "users" ? "GET" : "POST");
@@ -159,13 +190,12 @@ struct InFlight {
 };
 }  // namespace
 
-HttpResponse Frontend::Accept(const Message& m) {
-  InFlight guard(in_flight_);
+std::optional<HttpResponse> Frontend::RefuseWrite() const {
   if (hooks_.accepting_writes && !hooks_.accepting_writes()) {
     if (metrics_) metrics_->messages_rejected.Add({{"reason", "writes_frozen"}}).Increment();
     return HttpResponse::Error(Status(Code::kReadOnly, "writes are paused for a room switchover; retry"));
   }
-  return WriteAnswer(m, writes_->Write(m));
+  return std::nullopt;
 }
 
 HttpResponse Frontend::WriteAnswer(const Message& m, const Status& s) {
@@ -186,7 +216,42 @@ HttpResponse Frontend::WriteAnswer(const Message& m, const Status& s) {
   return HttpResponse::Json(202, std::move(body));
 }
 
-HttpResponse Frontend::PostMessage(const std::string& live_room, const HttpRequest& req) {
+HttpResponse Frontend::Accept(const Message& m) {
+  InFlight guard(in_flight_);
+  if (auto refused = RefuseWrite()) return std::move(*refused);
+  Status s = writes_->Write(m);
+  return WriteAnswer(m, s);
+}
+
+namespace {
+HttpResponse TooManyWritesInFlight(Metrics* metrics) {
+  if (metrics) metrics->messages_rejected.Add({{"reason", "writes_in_flight"}}).Increment();
+  return HttpResponse::Error(Status(Code::kUnavailable, "too many writes waiting for their acknowledgement; retry"));
+}
+}  // namespace
+
+void Frontend::AcceptAsync(Message m, Respond done) {
+  // Counted from admission to answer, like the blocking path's guard; the
+  // bound is checked and taken in one step.
+  if (in_flight_.fetch_add(1) >= config_.edge.max_writes_in_flight) {
+    --in_flight_;
+    done(TooManyWritesInFlight(metrics_));
+    return;
+  }
+  if (auto refused = RefuseWrite()) {
+    --in_flight_;
+    done(std::move(*refused));
+    return;
+  }
+  auto shared = std::make_shared<std::pair<Message, Respond>>(std::move(m), std::move(done));
+  writes_->WriteAsync(shared->first, [this, shared](Status s) {
+    HttpResponse r = WriteAnswer(shared->first, s);
+    --in_flight_;
+    shared->second(std::move(r));
+  });
+}
+
+HttpResponse Frontend::PostMessage(const std::string& live_room, const HttpRequest& req, Respond* async) {
   auto parsed = ParseMessagePost(req.body, live_room, config_.limits, config_.http.max_body_bytes);
   if (!parsed.ok()) {
     if (metrics_) metrics_->messages_rejected.Add({{"reason", "invalid"}}).Increment();
@@ -202,10 +267,14 @@ HttpResponse Frontend::PostMessage(const std::string& live_room, const HttpReque
   }
   m.id = ids_.Next();
   m.ingest_ms = clock_.NowMs();
+  if (async) {
+    AcceptAsync(std::move(m), std::move(*async));
+    return HttpResponse::Json(0, "");
+  }
   return Accept(m);
 }
 
-HttpResponse Frontend::Lifecycle(const std::string& live_room, bool start, const HttpRequest& req) {
+HttpResponse Frontend::Lifecycle(const std::string& live_room, bool start, const HttpRequest& req, Respond* async) {
   Message m;
   m.type = MessageType::kSystem;
   m.live_room = live_room;
@@ -213,6 +282,14 @@ HttpResponse Frontend::Lifecycle(const std::string& live_room, bool start, const
   m.text = start ? "live" : "ended";
   m.id = ids_.Next();
   m.ingest_ms = clock_.NowMs();
+  if (async) {
+    Respond done = std::move(*async);
+    AcceptAsync(std::move(m), [this, start, live_room, done = std::move(done)](HttpResponse r) {
+      if (r.status == 202 && !start && hooks_.on_stream_end) hooks_.on_stream_end(live_room);
+      done(std::move(r));
+    });
+    return HttpResponse::Json(0, "");
+  }
   HttpResponse r = Accept(m);
   if (r.status == 202 && !start && hooks_.on_stream_end) hooks_.on_stream_end(live_room);
   return r;
@@ -228,7 +305,15 @@ HttpResponse Frontend::HandleIngest(const HttpRequest& req) {
   return Accept(*m);
 }
 
-HttpResponse Frontend::PostLikes(const std::string& live_room, const HttpRequest& req) {
+HttpResponse Frontend::LikeAnswer(int64_t count, const Status& s) {
+  if (!s.ok()) return HttpResponse::Error(Status(Code::kUnavailable, s.message()));
+  if (hooks_.may_acknowledge && !hooks_.may_acknowledge()) {
+    return HttpResponse::Error(Status(Code::kUnavailable, "this room's primary lease is not valid; retry"));
+  }
+  return HttpResponse::Json(202, "{\"accepted\":" + std::to_string(count) + ",\"likes_paused\":false}");
+}
+
+HttpResponse Frontend::PostLikes(const std::string& live_room, const HttpRequest& req, Respond* async) {
   auto parsed = ParseLikePost(req.body, config_.limits, config_.http.max_body_bytes);
   if (!parsed.ok()) return HttpResponse::Error(parsed.status());
   if (!uid_limiter_.Allow("like:" + parsed->uid)) {
@@ -240,18 +325,33 @@ HttpResponse Frontend::PostLikes(const std::string& live_room, const HttpRequest
     if (metrics_) metrics_->likes.Add({{"stage", "dropped"}}).Increment(static_cast<double>(parsed->count));
     return HttpResponse::Json(202, "{\"accepted\":" + std::to_string(parsed->count) + ",\"likes_paused\":true}");
   }
+  const int64_t count = parsed->count;
+  if (async) {
+    if (in_flight_.fetch_add(1) >= config_.edge.max_writes_in_flight) {
+      --in_flight_;
+      return TooManyWritesInFlight(metrics_);
+    }
+    if (hooks_.accepting_writes && !hooks_.accepting_writes()) {
+      --in_flight_;
+      return HttpResponse::Error(Status(Code::kReadOnly, "writes are paused for a room switchover; retry"));
+    }
+    if (metrics_) metrics_->likes.Add({{"stage", "received"}}).Increment(static_cast<double>(count));
+    // Answered when the flusher's record carrying this burst was acked.
+    likes_.Add(live_room, count)->Then([this, count, done = std::move(*async)](Status s) {
+      HttpResponse r = LikeAnswer(count, s);
+      --in_flight_;
+      done(std::move(r));
+    });
+    return HttpResponse::Json(0, "");
+  }
   InFlight guard(in_flight_);
   if (hooks_.accepting_writes && !hooks_.accepting_writes()) {
     return HttpResponse::Error(Status(Code::kReadOnly, "writes are paused for a room switchover; retry"));
   }
-  if (metrics_) metrics_->likes.Add({{"stage", "received"}}).Increment(static_cast<double>(parsed->count));
-  auto batch = likes_.Add(live_room, parsed->count);
+  if (metrics_) metrics_->likes.Add({{"stage", "received"}}).Increment(static_cast<double>(count));
+  auto batch = likes_.Add(live_room, count);
   Status s = batch->Wait(config_.kafka.produce_timeout_ms + config_.likes.flush_ms * 4 + 2000);
-  if (!s.ok()) return HttpResponse::Error(Status(Code::kUnavailable, s.message()));
-  if (hooks_.may_acknowledge && !hooks_.may_acknowledge()) {
-    return HttpResponse::Error(Status(Code::kUnavailable, "this room's primary lease is not valid; retry"));
-  }
-  return HttpResponse::Json(202, "{\"accepted\":" + std::to_string(parsed->count) + ",\"likes_paused\":false}");
+  return LikeAnswer(count, s);
 }
 
 HttpResponse Frontend::Poll(const std::string& live_room, const HttpRequest& req) {
@@ -376,6 +476,7 @@ void Frontend::FlushLoop() {
       if (loop_cv_.wait_for(lock, std::chrono::milliseconds(config_.likes.flush_ms), [&] { return stop_; })) return;
     }
     FlushLikes();
+    if (awaiting_ack_) awaiting_ack_->Set(static_cast<double>(in_flight_.load()));
     if (clock_.MonoMs() - last_presence >= kPresenceFlushMs) {
       last_presence = clock_.MonoMs();
       FlushPresence();

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,7 +30,7 @@
 #include "core/live/like_aggregator.h"
 #include "core/model/rate_limiter.h"
 
-namespace prometheus { class Counter; }
+namespace prometheus { class Counter; class Gauge; }
 
 namespace danmu::core {
 
@@ -37,6 +38,7 @@ class Metrics;
 class RoomCache;
 class RedisClient;
 class WriteRoute;
+class WorkPool;
 
 struct FrontendHooks {
   // Degradation in effect for a live room; default: level 0.
@@ -68,6 +70,13 @@ class Frontend {
   void Stop();
 
   HttpResponse Handle(const HttpRequest& req);
+  // The event-driven edge's entry (edge/server.h): polls are answered from
+  // memory before it returns; writes return at once and `respond` is called
+  // later, from the Kafka delivery report (or a forwarding worker); blocking
+  // reads (users, replays) run on the blocking pool. `respond` exactly once,
+  // from any thread.
+  using Respond = std::function<void(HttpResponse)>;
+  void HandleAsync(const HttpRequest& req, Respond respond);
   // POST /v1/admin/ingest (already authenticated): a record stamped by a
   // secondary room; written through this room's route.
   HttpResponse HandleIngest(const HttpRequest& req);
@@ -75,18 +84,31 @@ class Frontend {
   // Writes (messages and like bursts) between acceptance and their answer.
   // A switchover freezes writes, then waits for this to reach 0 so that every
   // acknowledged write is in Kafka before the replica is declared caught up.
+  // The asynchronous path admits at most edge.max_writes_in_flight (beyond:
+  // 503 + Retry-After, nothing written).
   int64_t writes_in_flight() const { return in_flight_.load(); }
 
  private:
-  HttpResponse PostMessage(const std::string& live_room, const HttpRequest& req);
+  // Every route of Handle. With `async` (HandleAsync), a write takes the
+  // responder and returns a response with status 0 ("answered later").
+  HttpResponse Serve(const HttpRequest& req, Respond* async);
+  HttpResponse PostMessage(const std::string& live_room, const HttpRequest& req, Respond* async);
   HttpResponse Poll(const std::string& live_room, const HttpRequest& req);
-  HttpResponse PostLikes(const std::string& live_room, const HttpRequest& req);
+  HttpResponse PostLikes(const std::string& live_room, const HttpRequest& req, Respond* async);
   HttpResponse Users(const std::string& live_room, const HttpRequest& req);
-  HttpResponse Lifecycle(const std::string& live_room, bool start, const HttpRequest& req);
+  HttpResponse Lifecycle(const std::string& live_room, bool start, const HttpRequest& req, Respond* async);
   HttpResponse Accept(const Message& m);
-  // The answer to a write once Kafka answered `produced` (ack or error): the
-  // one place that decides 202 vs 503, lease check included.
-  HttpResponse WriteAnswer(const Message& m, const Status& produced);
+  // The asynchronous Accept: `done` gets WriteAnswer(m, outcome) later.
+  void AcceptAsync(Message m, Respond done);
+  // Admission of a write (both paths): the freeze; an error response or nullopt.
+  std::optional<HttpResponse> RefuseWrite() const;
+  // THE answer to a message write once the write route answered `outcome`
+  // (ack or error), for both the blocking and the asynchronous path: the one
+  // place that decides 202 vs 503, lease check included.
+  HttpResponse WriteAnswer(const Message& m, const Status& outcome);
+  // The answer to a like post once its aggregated record's outcome is known
+  // (lease check included).
+  HttpResponse LikeAnswer(int64_t count, const Status& outcome);
   bool Authorized(const HttpRequest& req) const;
   DegradeView Degrade(const std::string& live_room) const;
   void FlushLoop();
@@ -110,6 +132,9 @@ class Frontend {
   RateLimiter ip_limiter_;
   LikeAggregator likes_;
   std::atomic<int64_t> in_flight_{0};
+  prometheus::Gauge* awaiting_ack_ = nullptr;  // in_flight_, set by the flush loop
+  // Blocking reads (users list, replays) of the asynchronous path.
+  std::unique_ptr<WorkPool> blocking_;
 
   std::mutex presence_mu_;
   std::map<std::string, std::set<std::string>> presence_;  // guarded by presence_mu_

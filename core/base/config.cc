@@ -356,12 +356,36 @@ const std::vector<Section>& Sections() {
           Text("bind", &O::bind, "address both ports listen on", "", NotEmpty, {"\"\""}),
           Num("public_port", &O::public_port, kPort, "the client API").Required(),
           Num("admin_port", &O::admin_port, kPort, "/metrics, /healthz, /v1/admin/*").Required(),
-          Num("threads", &O::threads, Range<int>{1, 4096}, "pool threads; one keep-alive connection per thread"),
+          Num("threads", &O::threads, Range<int>{1, 4096}, "admin port pool threads; one keep-alive connection per thread"),
           Num("max_queued", &O::max_queued, Range<int>{1, 1000000}, "accepted connections waiting for a thread"),
-          Num("keep_alive_timeout_ms", &O::keep_alive_timeout_ms, kMs, "idle keep-alive connections close after this"),
-          Num("receive_timeout_ms", &O::receive_timeout_ms, kMs, "a slow client is cut after this"),
+          Num("keep_alive_timeout_ms", &O::keep_alive_timeout_ms, kMs, "admin port: idle keep-alive connections close after this"),
+          Num("receive_timeout_ms", &O::receive_timeout_ms, kMs, "admin port: a slow client is cut after this"),
           Num("max_keep_alive_requests", &O::max_keep_alive_requests, kCount, "requests per keep-alive connection"),
           Num("max_body_bytes", &O::max_body_bytes, Range<int64_t>{1, 64 << 20}, "larger bodies get 413 unread"),
+      }));
+    }
+    {
+      using O = EdgeOptions;
+      constexpr Range<int64_t> kConnections{1, 10000000};
+      constexpr Range<int> kLineBytes{64, 1 << 20};
+      v.push_back(MakeSection<O>("edge", false, Part(&Config::edge), {
+          Num("io_threads", &O::io_threads, Range<int>{0, 256}, "I/O threads of the public port; 0 = one per core"),
+          Num("max_connections", &O::max_connections, kConnections, "open public connections per process; beyond: 503"),
+          Num("max_connections_per_address", &O::max_connections_per_address, kConnections,
+              "open public connections per client address; beyond: 429"),
+          Num("idle_timeout_ms", &O::idle_timeout_ms, kMs, "a keep-alive connection with no next request closes"),
+          Num("header_timeout_ms", &O::header_timeout_ms, kMs, "first byte to complete request head (slowloris): 408"),
+          Num("body_timeout_ms", &O::body_timeout_ms, kMs, "complete body after its head: 408"),
+          Num("max_request_line_bytes", &O::max_request_line_bytes, kLineBytes, "longer request line: 414"),
+          Num("max_header_bytes", &O::max_header_bytes, kLineBytes, "longer request head: 431"),
+          Num("linger_ms", &O::linger_ms, kMsOrZero, "after a 413, input is discarded this long at most"),
+          Num("linger_max_bytes", &O::linger_max_bytes, Range<int64_t>{0, int64_t{1} << 30},
+              "after a 413, at most this many bytes are discarded"),
+          Num("max_writes_in_flight", &O::max_writes_in_flight, kConnections,
+              "writes awaiting their Kafka ack; beyond: 503 + Retry-After"),
+          Num("blocking_workers", &O::blocking_workers, Range<int>{1, 1024},
+              "threads for blocking work off the I/O threads (forwards, users, replays)"),
+          Num("blocking_queue", &O::blocking_queue, Range<int>{1, 10000000}, "such tasks waiting; beyond: 503"),
       }));
     }
     {
@@ -551,6 +575,12 @@ const std::vector<Section>& Sections() {
 // The checks that span keys, once every section was read.
 void Validate(Reader& r, const Config& c) {
   if (c.http.public_port == c.http.admin_port) r.Fail("http.admin_port", "must differ from http.public_port");
+  if (c.edge.max_connections_per_address > c.edge.max_connections) {
+    r.Fail("edge.max_connections_per_address", "must not exceed edge.max_connections");
+  }
+  if (c.edge.max_header_bytes < c.edge.max_request_line_bytes) {
+    r.Fail("edge.max_header_bytes", "must be at least edge.max_request_line_bytes (the head includes the line)");
+  }
   if (c.role == Role::kSecondary && c.peer.public_url.empty()) {
     r.Fail("peer.public_url", "is required for a secondary room (writes are forwarded there)");
   }

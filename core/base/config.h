@@ -27,6 +27,23 @@ struct HttpOptions {
   int64_t max_body_bytes = 16 * 1024;
 };
 
+// The public port's event-driven server (edge/server.h, DESIGN §12).
+struct EdgeOptions {
+  int io_threads = 0;                      // I/O threads; 0 = one per core
+  int64_t max_connections = 20000;         // open connections per process (HTTP + long); beyond: 503
+  int64_t max_connections_per_address = 2000;  // per source address; beyond: 429
+  int idle_timeout_ms = 30000;             // keep-alive connection with no next request: closed
+  int header_timeout_ms = 5000;            // first byte -> complete request head (slowloris): 408
+  int body_timeout_ms = 10000;             // complete body after its head: 408
+  int max_request_line_bytes = 8192;       // 414 beyond
+  int max_header_bytes = 16384;            // request line + headers; 431 beyond
+  int linger_ms = 5000;                    // after a 413: discard input this long at most...
+  int64_t linger_max_bytes = 64 << 20;     // ...and at most this many bytes, then close
+  int64_t max_writes_in_flight = 5000;     // writes awaiting their ack; beyond: 503 + Retry-After
+  int blocking_workers = 16;               // threads for blocking work off the I/O threads (forwards, users, replays)
+  int blocking_queue = 4096;               // tasks waiting for those threads; beyond: 503
+};
+
 struct AdminOptions {
   std::string token_file;  // bearer token for admin actions; empty = admin actions refused
 };
@@ -201,6 +218,7 @@ struct Config {
   std::vector<std::string> components;
   std::string run_dir = "run";
   HttpOptions http;
+  EdgeOptions edge;
   AdminOptions admin;
   RedisOptions redis;
   RedisOptions replay_redis;

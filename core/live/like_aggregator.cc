@@ -12,13 +12,27 @@ Status LikeBatch::Wait(int timeout_ms) {
   return status_;
 }
 
+void LikeBatch::Then(std::function<void(Status)> then) {
+  {
+    std::lock_guard lock(mu_);
+    if (!done_) {
+      then_.push_back(std::move(then));
+      return;
+    }
+  }
+  then(status_);  // done_ is final: status_ no longer changes
+}
+
 void LikeBatch::Complete(Status status) {
+  std::vector<std::function<void(Status)>> then;
   {
     std::lock_guard lock(mu_);
     done_ = true;
     status_ = std::move(status);
+    then.swap(then_);
   }
   cv_.notify_all();
+  for (auto& t : then) t(status_);
 }
 
 std::shared_ptr<LikeBatch> LikeAggregator::Add(const std::string& live_room, int64_t count) {

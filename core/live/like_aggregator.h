@@ -10,6 +10,7 @@
 // outcome to every waiter of that batch. Thread-safe.
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,9 @@ class LikeBatch {
  public:
   // Blocks until the batch is flushed or `timeout_ms` passes (kUnavailable).
   Status Wait(int timeout_ms);
+  // Calls `then` with the outcome once the batch is complete: at once when it
+  // already is, else from the thread that calls Complete. Must not block.
+  void Then(std::function<void(Status)> then);
   void Complete(Status status);
   int64_t total() const { return total_; }
   const std::string& live_room() const { return live_room_; }
@@ -36,6 +40,7 @@ class LikeBatch {
   std::condition_variable cv_;
   bool done_ = false;          // guarded by mu_
   Status status_;              // guarded by mu_
+  std::vector<std::function<void(Status)>> then_;  // guarded by mu_
 };
 
 class LikeAggregator {

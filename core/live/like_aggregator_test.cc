@@ -27,6 +27,22 @@ TEST(LikeAggregatorTest, SumsPerRoomAndCompletesWaiters) {
   EXPECT_NE(later, a1) << "a closed batch takes no more likes";
 }
 
+TEST(LikeAggregatorTest, ThenRunsOnceWithTheOutcomeBeforeOrAfterCompletion) {
+  LikeAggregator agg;
+  auto early = agg.Add("r", 2);
+  std::vector<Code> seen;
+  early->Then([&](Status s) { seen.push_back(s.code()); });
+  EXPECT_TRUE(seen.empty()) << "not complete yet";
+  auto batches = agg.TakeBatches();
+  ASSERT_EQ(batches.size(), 1u);
+  batches[0]->Complete(Status(Code::kUnavailable, "down"));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], Code::kUnavailable);
+  early->Then([&](Status s) { seen.push_back(s.code()); });  // already complete: at once
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1], Code::kUnavailable);
+}
+
 TEST(LikeAggregatorTest, ConcurrentAddsAreCountedExactly) {
   LikeAggregator agg;
   int64_t flushed = 0;

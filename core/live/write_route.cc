@@ -3,10 +3,30 @@
 #include "core/http/http_client.h"
 #include "core/store/kafka_producer.h"
 #include "core/base/metrics.h"
+#include "core/base/work_pool.h"
 
 namespace danmu::core {
 
 Status KafkaWriteRoute::Write(const Message& m) { return producer_->Produce(PartitionKey(m), EncodePayload(m)); }
+
+void KafkaWriteRoute::WriteAsync(const Message& m, Done done) {
+  producer_->ProduceAsync(PartitionKey(m), EncodePayload(m), std::move(done));
+}
+
+void ForwardWriteRoute::WriteAsync(const Message& m, Done done) {
+  if (!pool_) {
+    done(Write(m));
+    return;
+  }
+  auto shared = std::make_shared<std::pair<Message, Done>>(m, std::move(done));
+  const bool queued = pool_->TrySubmit(
+      [this, shared] { shared->second(Write(shared->first)); },
+      [shared] { shared->second(Status(Code::kUnavailable, "write forwarding stopped")); });
+  if (!queued) {
+    if (metrics_) metrics_->forwarded_writes.Add({{"result", "queue_full"}}).Increment();
+    shared->second(Status(Code::kUnavailable, "write forwarding queue full; retry"));
+  }
+}
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;

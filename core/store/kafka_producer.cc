@@ -13,17 +13,35 @@
 namespace danmu::core {
 
 namespace {
-// Each in-flight record carries a promise as its opaque; the delivery report
-// callback (run by the poll thread) fulfils it.
+// Each in-flight record carries a Pending as its opaque; the delivery report
+// callback (run by the poll thread) completes it with the broker's outcome.
+struct Pending {
+  KafkaProducer::Done done;
+  std::chrono::steady_clock::time_point start;
+};
+
+struct Counters {
+  prometheus::Counter* ok = nullptr;
+  prometheus::Counter* failed = nullptr;
+  prometheus::Histogram* duration = nullptr;
+  void Count(const Status& s, std::chrono::steady_clock::time_point start) const {
+    if (!ok) return;
+    (s.ok() ? ok : failed)->Increment();
+    duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+};
+
 class DeliveryCb : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& msg) override {
-    auto* p = static_cast<std::promise<Status>*>(msg.msg_opaque());
+    auto* p = static_cast<Pending*>(msg.msg_opaque());
     if (!p) return;
-    if (msg.err() == RdKafka::ERR_NO_ERROR) p->set_value(Status::Ok());
-    else p->set_value(Status(Code::kUnavailable, "kafka: " + msg.errstr()));
+    Status s = msg.err() == RdKafka::ERR_NO_ERROR ? Status::Ok() : Status(Code::kUnavailable, "kafka: " + msg.errstr());
+    counters->Count(s, p->start);
+    p->done(std::move(s));
     delete p;
   }
+  const Counters* counters = nullptr;
 };
 }  // namespace
 
@@ -33,9 +51,7 @@ struct KafkaProducer::Impl {
   std::unique_ptr<RdKafka::Producer> producer;
   std::atomic<bool> stop{false};
   std::thread poller;
-  prometheus::Counter* ok = nullptr;
-  prometheus::Counter* failed = nullptr;
-  prometheus::Histogram* duration = nullptr;
+  Counters counters;
 };
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaOptions& options, Metrics* metrics) {
@@ -43,6 +59,7 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaOptions&
   p->impl_ = std::make_unique<Impl>();
   auto& impl = *p->impl_;
   impl.options = options;
+  impl.dr.counters = &impl.counters;
   auto conf = NewKafkaConf(options.brokers,
                            {{"acks", "all"},
                             {"enable.idempotence", "true"},
@@ -59,9 +76,9 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaOptions&
   impl.producer.reset(RdKafka::Producer::create(conf->get(), err));
   if (!impl.producer) return Status(Code::kUnavailable, "kafka producer: " + err);
   if (metrics) {
-    impl.ok = &metrics->kafka_produce.Add({{"result", "ok"}});
-    impl.failed = &metrics->kafka_produce.Add({{"result", "error"}});
-    impl.duration = &metrics->kafka_produce_duration.Add({}, Metrics::LatencyBuckets());
+    impl.counters.ok = &metrics->kafka_produce.Add({{"result", "ok"}});
+    impl.counters.failed = &metrics->kafka_produce.Add({{"result", "error"}});
+    impl.counters.duration = &metrics->kafka_produce_duration.Add({}, Metrics::LatencyBuckets());
   }
   Impl* raw = &impl;
   impl.poller = std::thread([raw] {
@@ -80,29 +97,30 @@ KafkaProducer::~KafkaProducer() {
 
 const std::string& KafkaProducer::brokers() const { return impl_->options.brokers; }
 
-Status KafkaProducer::Produce(std::string_view key, std::string_view value) {
-  auto start = std::chrono::steady_clock::now();
-  auto* promise = new std::promise<Status>();
-  auto future = promise->get_future();
+void KafkaProducer::ProduceAsync(std::string_view key, std::string_view value, Done done) {
+  auto* pending = new Pending{std::move(done), std::chrono::steady_clock::now()};
   RdKafka::ErrorCode rc = impl_->producer->produce(
       impl_->options.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, promise);
-  Status result;
+      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, pending);
   if (rc != RdKafka::ERR_NO_ERROR) {
-    delete promise;
-    result = Status(Code::kUnavailable, "kafka produce: " + RdKafka::err2str(rc));
-  } else if (future.wait_for(std::chrono::milliseconds(impl_->options.produce_timeout_ms + 2000)) !=
-             std::future_status::ready) {
+    Status s(Code::kUnavailable, "kafka produce: " + RdKafka::err2str(rc));
+    impl_->counters.Count(s, pending->start);
+    Done d = std::move(pending->done);
+    delete pending;
+    d(std::move(s));
+  }
+}
+
+Status KafkaProducer::Produce(std::string_view key, std::string_view value) {
+  // The blocking form waits for the asynchronous one.
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  ProduceAsync(key, value, [promise](Status s) { promise->set_value(std::move(s)); });
+  if (future.wait_for(std::chrono::milliseconds(impl_->options.produce_timeout_ms + 2000)) != std::future_status::ready) {
     // message.timeout.ms bounds delivery; this only guards a stuck poller.
-    result = Status(Code::kUnavailable, "kafka delivery report timed out");
-  } else {
-    result = future.get();
+    return Status(Code::kUnavailable, "kafka delivery report timed out");
   }
-  if (impl_->ok) {
-    (result.ok() ? impl_->ok : impl_->failed)->Increment();
-    impl_->duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return result;
+  return future.get();
 }
 
 size_t KafkaProducer::ProduceMany(const std::vector<std::pair<std::string, std::string>>& records,
@@ -111,18 +129,20 @@ size_t KafkaProducer::ProduceMany(const std::vector<std::pair<std::string, std::
   futures.reserve(records.size());
   Status failure;
   for (const auto& [key, value] : records) {
-    auto* promise = new std::promise<Status>();
+    // The delivery callback completes a Pending (see ProduceAsync).
+    auto promise = std::make_shared<std::promise<Status>>();
     auto future = promise->get_future();
+    auto* pending = new Pending{[promise](Status s) { promise->set_value(std::move(s)); }, std::chrono::steady_clock::now()};
     RdKafka::ErrorCode rc;
     // A full local queue is back-pressure, not an error: let the poller drain it.
     for (int attempt = 0;; ++attempt) {
       rc = impl_->producer->produce(impl_->options.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                    const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, promise);
+                                    const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, pending);
       if (rc != RdKafka::ERR__QUEUE_FULL || attempt > 1000) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (rc != RdKafka::ERR_NO_ERROR) {
-      delete promise;
+      delete pending;
       failure = Status(Code::kUnavailable, "kafka produce: " + RdKafka::err2str(rc));
       break;
     }
@@ -141,7 +161,7 @@ size_t KafkaProducer::ProduceMany(const std::vector<std::pair<std::string, std::
     }
     if (failure.ok()) ++acked;
   }
-  // Futures not waited for are fulfilled by the poller later (the promises
+  // Futures not waited for are fulfilled by the poller later (the Pendings
   // are owned by the delivery callback); dropping them is safe.
   if (first_error) *first_error = failure;
   return acked;

@@ -16,7 +16,7 @@
 //
 // Wire form:
 //   {"room","role","epoch","writes_frozen",...,
-//    "replication":{...},"processor":{...},"cache":{...},
+//    "replication":{...},"processor":{...},"cache":{...},"edge":{...},
 //    "partitions":[{"partition","lag","committed","high","owned","worker","lag_seconds"}]}
 // "partitions": every partition of the live topic as this danmud's processor
 // sees it (the group's committed offsets), the ones it owns marked; empty
@@ -65,11 +65,16 @@
 #define DANMU_ROOM_STATUS_CACHE(X)                                            \
   X(int64_t, hot_rooms, 0)
 
+#define DANMU_ROOM_STATUS_EDGE(X)                                             \
+  X(int64_t, connections, -1)       /* open public connections; -1: no public port */ \
+  X(int64_t, requests_in_flight, 0) /* read, not yet answered (writes awaiting acks included) */
+
 // S(struct type, member and JSON key, field table)
 #define DANMU_ROOM_STATUS_SECTIONS(S)                                         \
   S(ReplicationStatus, replication, DANMU_ROOM_STATUS_REPLICATION)            \
   S(ProcessorStatus, processor, DANMU_ROOM_STATUS_PROCESSOR)                  \
-  S(CacheStatus, cache, DANMU_ROOM_STATUS_CACHE)
+  S(CacheStatus, cache, DANMU_ROOM_STATUS_CACHE)                              \
+  S(EdgeStatus, edge, DANMU_ROOM_STATUS_EDGE)
 // clang-format on
 
 namespace danmu::core {
@@ -145,6 +150,9 @@ struct RoomStatusSources {
   const PrimaryLease* lease = nullptr;
   const ReconcilePrompt* reconcile_prompt = nullptr;
   std::function<bool()> reading_from_peer;  // stale-read fallback engaged
+  // The public port's server (edge/server.h, a layer above): open
+  // connections and requests in flight; absent = no public port here.
+  std::function<int64_t()> edge_connections, edge_requests_in_flight;
 };
 
 // A snapshot of the room now (each value read once, without a common lock).

@@ -302,13 +302,13 @@ int PrintStatus(const Context& c, const Args& args) {
                             ? " delay " + std::to_string(static_cast<int64_t>(s->processor.delay_seconds * 1000)) + "ms"
                             : "";
     std::printf("room %s  %-9s epoch %-3lld %s%s lag %.3fs link %s offset %lld (%lld B behind) kafka backlog %lld (%.1fs)%s "
-                "reads %s in-flight %lld degrade %d\n",
+                "reads %s in-flight %lld degrade %d connections %lld\n",
                 s->room.c_str(), danmu::core::RoleName(s->role), static_cast<long long>(s->epoch),
                 s->writes_frozen ? "FROZEN " : "", s->confirmed ? "" : "UNCONFIRMED ", s->replication.lag_seconds,
                 s->replication.link_up ? "up" : "DOWN", static_cast<long long>(s->replication.repl_offset),
                 static_cast<long long>(s->replication.offset_lag_bytes), static_cast<long long>(s->processor.backlog),
                 s->processor.lag_seconds, delay.c_str(), s->read_source.c_str(), static_cast<long long>(s->writes_in_flight),
-                static_cast<int>(s->degrade_level));
+                static_cast<int>(s->degrade_level), static_cast<long long>(s->edge.connections));
     // The primary lease and the reconciliation prompt (DESIGN §8).
     if (!s->lease_enabled) {
       std::printf("        lease DISABLED (no etcd.endpoints: acknowledgements are not fenced)\n");

@@ -25,6 +25,10 @@ std::string StatusJson(Daemon::Parts& p) {
   src.reconcile_prompt = p.reconcile_prompt.get();
   replication::StaleReadFallback* fallback = p.fallback.get();
   src.reading_from_peer = [fallback] { return fallback && fallback->reading_from_peer(); };
+  if (edge::Server* server = p.public_server.get()) {
+    src.edge_connections = [server] { return server->open_connections(); };
+    src.edge_requests_in_flight = [server] { return server->requests_in_flight(); };
+  }
   return replication::CollectRoomStatus(src).ToJson();
 }
 

@@ -90,6 +90,8 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   p.kafka_route = std::make_unique<core::KafkaWriteRoute>(p.producer.get());
   p.forward_route = std::make_unique<core::ForwardWriteRoute>(core::SplitList(c.peer.admin_url), p.admin_token,
                                                               c.kafka.produce_timeout_ms + 2000, p.metrics.get());
+  p.forward_pool = std::make_unique<core::WorkPool>("forward", c.edge.blocking_workers, c.edge.blocking_queue);
+  p.forward_route->SetPool(p.forward_pool.get());
   p.write_route = std::make_unique<replication::RoleWriteRoute>(p.state.get(), p.kafka_route.get(), p.forward_route.get());
   {
     replication::PrimaryLease* lease = p.lease.get();
@@ -213,9 +215,14 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
       core::Frontend::RouteLabel, p.metrics.get());
   if (p.frontend) {
     core::Frontend* fe = p.frontend.get();
-    p.public_server = std::make_unique<core::HttpServer>(
-        c.http, c.http.public_port, "public", [fe](const core::HttpRequest& r) { return fe->Handle(r); },
-        core::Frontend::RouteLabel, p.metrics.get());
+    try {
+      p.public_server = std::make_unique<edge::Server>(
+          c.http, c.edge,
+          [fe](const core::HttpRequest& r, edge::Respond respond) { fe->HandleAsync(r, std::move(respond)); },
+          core::Frontend::RouteLabel, p.metrics.get());
+    } catch (const std::exception& e) {
+      return Status(Code::kUnavailable, "config key 'http.public_port': cannot listen: " + std::string(e.what()));
+    }
   }
   return d;
 }
@@ -263,6 +270,8 @@ void Daemon::Stop() {
   if (p.public_server) p.public_server->Stop();
   step("frontend");
   if (p.frontend) p.frontend->Stop();
+  step("forward_pool");
+  if (p.forward_pool) p.forward_pool->Stop();
   step("processor");
   if (p.processor) p.processor->Stop();
   step("archive");

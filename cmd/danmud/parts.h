@@ -12,6 +12,8 @@
 #include "core/http/http_server.h"
 #include "core/store/kafka_producer.h"
 #include "core/base/metrics.h"
+#include "core/base/work_pool.h"
+#include "edge/server.h"
 #include "core/live/processor.h"
 #include "core/read/room_cache.h"
 #include "core/live/write_route.h"
@@ -43,6 +45,10 @@ struct Daemon::Parts {
   std::unique_ptr<core::KafkaProducer> producer;
   std::unique_ptr<core::KafkaWriteRoute> kafka_route;
   std::unique_ptr<core::ForwardWriteRoute> forward_route;
+  // Runs the secondary's blocking forwards off the edge's I/O threads
+  // (edge.blocking_workers threads, edge.blocking_queue waiting). Declared
+  // after forward_route: destroyed (joined) before it.
+  std::unique_ptr<core::WorkPool> forward_pool;
   std::unique_ptr<replication::RoleWriteRoute> write_route;
   std::unique_ptr<core::RoomCache> cache;
   std::unique_ptr<core::Frontend> frontend;
@@ -61,7 +67,7 @@ struct Daemon::Parts {
   std::unique_ptr<replication::Reconciler> reconciler;
   bool restarted_as_primary = false;
   std::unique_ptr<core::AdminRouter> admin;
-  std::unique_ptr<core::HttpServer> public_server;
+  std::unique_ptr<edge::Server> public_server;  // the event-driven public port (edge/)
   std::unique_ptr<core::HttpServer> admin_server;
 
   // --- archive and replay (archive_wiring.cc) ---

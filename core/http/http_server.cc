@@ -13,6 +13,7 @@
 #include <charconv>
 #include <chrono>
 #include <unordered_map>
+#include <vector>
 
 #include "core/base/log.h"
 #include "core/base/metrics.h"
@@ -82,6 +83,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
     try {
       Send(out, resp);
+      if (drain_) Drain(in);
     } catch (const std::exception&) {
       // The client went away; nothing to answer.
     }
@@ -112,12 +114,33 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
+  // Lingering close after a refused body (as nginx does): read and discard
+  // the rest of it, at most kDrainBytes and kDrainMs (each read is bounded
+  // by the receive timeout too), so that the close sends no reset that
+  // would destroy the answer before the client read it.
+  static constexpr int64_t kDrainBytes = 64 << 20;
+  static constexpr int kDrainMs = 5000;
+  void Drain(Poco::Net::HTTPServerRequest& in) {
+    auto& stream = in.stream();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDrainMs);
+    std::vector<char> buf(64 * 1024);
+    int64_t total = 0;
+    while (total < kDrainBytes && std::chrono::steady_clock::now() < deadline) {
+      stream.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto n = stream.gcount();
+      if (n <= 0) break;
+      total += n;
+    }
+  }
+
   HttpResponse Dispatch(Poco::Net::HTTPServerRequest& in, HttpRequest& req) {
     if (req.method == "POST" || req.method == "PUT") {
       const int64_t limit = shared_->options.max_body_bytes;
       if (in.hasContentLength() && in.getContentLength64() > limit) {
-        // Do not read a body we will refuse; close so the rest is never parsed.
+        // Do not parse a body we will refuse; close after a lingering drain
+        // so that a client that sends it all still reads the 413.
         in.response().setKeepAlive(false);
+        drain_ = true;
         return HttpResponse::Error(413, "too_large", "body exceeds " + std::to_string(limit) + " bytes");
       }
       std::string ct = req.Header("content-type");
@@ -132,6 +155,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       req.body.resize(static_cast<size_t>(stream.gcount()));
       if (static_cast<int64_t>(req.body.size()) > limit) {
         in.response().setKeepAlive(false);
+        drain_ = true;
         return HttpResponse::Error(413, "too_large", "body exceeds " + std::to_string(limit) + " bytes");
       }
     }
@@ -139,6 +163,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
   Shared* shared_;
+  bool drain_ = false;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {

@@ -5,7 +5,8 @@
 // a thread for at most receive_timeout_ms, and the queue is bounded.
 //
 // The server reads at most max_body_bytes of a body (413 beyond, without
-// reading the rest), refuses non-JSON POST bodies (415), counts every request
+// parsing the rest: it is drained and discarded, bounded, before the close,
+// so that a client that sent it all can read the 413), refuses non-JSON POST bodies (415), counts every request
 // by route and code, and turns any exception from a handler into a 500 JSON
 // error instead of a dead connection.
 #include <functional>

@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 
 #include <charconv>
+#include <limits>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -246,7 +247,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadHeader() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(impl_->edge.max_header_bytes));
-    parser_->body_limit(boost::none);  // judged in OnHeader, then set before the body is read
+    // The body is judged in OnHeader (Content-Length against the limit), and
+    // the limit is set before the body is read. Not boost::none here: Boost
+    // 1.74 compares `len > body_limit_` as optionals, where none is below
+    // every value, so "no limit" refuses every body at the end of the head.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(std::chrono::milliseconds(impl_->edge.header_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <thread>
 
 namespace danmu::core {
 namespace {
@@ -40,6 +41,12 @@ TEST(WorkPool, RefusesBeyondTheQueueBoundAndAnswersDroppedTasksOnStop) {
   EXPECT_EQ(pool.queued(), 2);
   EXPECT_EQ(pool.running(), 1);
   std::thread stopper([&] { pool.Stop(); });
+  // Release the running task only once Stop() took the queue away (the one
+  // worker is still held, so nothing else empties it): otherwise the worker
+  // may run the two queued tasks before Stop() sees them.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (pool.queued() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(pool.queued(), 0) << "Stop() did not take the queued tasks within 20 s";
   release.set_value();
   stopper.join();
   EXPECT_EQ(dropped, 2);

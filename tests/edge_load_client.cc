@@ -1,7 +1,9 @@
 // danmu-edge-load: a load client for the edge tests (tests/edge_test.cc).
 // Plain non-blocking sockets and epoll, one process holding many keep-alive
-// connections from one source address, so that a test can spread thousands
-// of clients over several processes and addresses (127.0.0.x).
+// connections from --bind-count consecutive source addresses starting at
+// --bind (connection i from address i % count), so that a test can spread
+// thousands of clients over several processes and addresses (127.0.x.y)
+// and stay under the per-address caps.
 //
 //   poll mode: --viewers N, each on its own keep-alive connection, polls
 //     GET /v1/rooms/ROOM/messages?limit=200&cursor=C every --interval-ms for
@@ -48,6 +50,7 @@ struct Args {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string bind = "127.0.0.1";
+  int bind_count = 1;
   std::string room = "edge";
   int viewers = 100;
   int writers = 100;
@@ -71,7 +74,8 @@ struct Conn {
   std::string text;      // write mode: the text of this connection's comment
 };
 
-int Connect(const Args& a) {
+// Connection `i`'s socket, connecting (non-blocking) from its source address.
+int Connect(const Args& a, size_t i) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   int one = 1;
@@ -79,6 +83,7 @@ int Connect(const Args& a) {
   sockaddr_in src{};
   src.sin_family = AF_INET;
   ::inet_pton(AF_INET, a.bind.c_str(), &src.sin_addr);
+  src.sin_addr.s_addr = htonl(ntohl(src.sin_addr.s_addr) + static_cast<uint32_t>(i % static_cast<size_t>(a.bind_count)));
   if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
     ::close(fd);
     return -1;
@@ -149,7 +154,7 @@ int RunPoll(const Args& a) {
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due;
   for (size_t i = 0; i < conns.size(); ++i) {
     Conn& c = conns[i];
-    c.fd = Connect(a);
+    c.fd = Connect(a, i);
     if (c.fd < 0) {
       ++connect_errors;
       continue;
@@ -297,7 +302,7 @@ int RunWrite(const Args& a) {
     size_t connected = 0, failed = 0;
     for (size_t i = 0; i < conns.size(); ++i) {
       Conn& c = conns[i];
-      c.fd = Connect(a);
+      c.fd = Connect(a, i);
       if (c.fd < 0) {
         std::printf("connect_error %s-%d-%zu -\n", a.tag.c_str(), round, i);
         ++failed;
@@ -406,6 +411,7 @@ int main(int argc, char** argv) {
     else if (k == "--host") a.host = v;
     else if (k == "--port") a.port = std::atoi(v.c_str());
     else if (k == "--bind") a.bind = v;
+    else if (k == "--bind-count") a.bind_count = std::atoi(v.c_str());
     else if (k == "--room") a.room = v;
     else if (k == "--viewers") a.viewers = std::atoi(v.c_str());
     else if (k == "--writers") a.writers = std::atoi(v.c_str());
@@ -418,8 +424,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (a.port <= 0 || a.interval_ms <= 0) {
-    std::fprintf(stderr, "usage: danmu-edge-load --port P [--mode poll|write] [--bind ADDR] [--room R] ...\n");
+  if (a.port <= 0 || a.interval_ms <= 0 || a.bind_count <= 0) {
+    std::fprintf(stderr, "usage: danmu-edge-load --port P [--mode poll|write] [--bind ADDR [--bind-count N]] [--room R] ...\n");
     return 2;
   }
   return a.mode == "write" ? RunWrite(a) : RunPoll(a);

@@ -8,10 +8,13 @@
 // thread answered: a poll answers inline, a write from its Kafka delivery
 // report). Then it reads the next request. Nothing here blocks.
 //
-// Timeouts are the stream's: one deadline per phase (idle wait for the first
-// byte of a request, request head, body, write, lingering close), set by
-// expires_after before the phase's operation; the deadline covers the whole
-// composed operation, so a client trickling bytes cannot extend it.
+// Timeouts: one deadline per phase, covering the whole composed operation,
+// so a client trickling bytes cannot extend it. The idle wait for a
+// request's first byte, writes and the lingering close use the stream's own
+// timeout (expires_after), which CLOSES the socket when it fires: right for
+// them, nothing is owed. The request head and body use the session's
+// deadline_ timer instead, which only CANCELS the read, so that the socket
+// is still open to carry the 408 that says why.
 //
 // Lifetime: sessions (and pending `respond` callbacks) hold a shared_ptr to
 // Impl, so the io_context outlives every socket. Stop() closes the gate
@@ -170,8 +173,8 @@ struct Server::Impl {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<Server::Impl> impl, ConnectionLease lease, std::string address)
-      : stream_(std::move(socket)), ex_(stream_.get_executor()), impl_(std::move(impl)), lease_(std::move(lease)),
-        address_(std::move(address)) {}
+      : stream_(std::move(socket)), ex_(stream_.get_executor()), deadline_(ex_), impl_(std::move(impl)),
+        lease_(std::move(lease)), address_(std::move(address)) {}
 
   // The session's strand; a copy taken at construction, readable from any thread.
   const beast::tcp_stream::executor_type& executor() const { return ex_; }
@@ -208,6 +211,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // From Stop(), on the session's strand.
   void Close() {
     if (handed_off_) return;
+    deadline_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -252,12 +256,39 @@ class Session : public std::enable_shared_from_this<Session> {
     // 1.74 compares `len > body_limit_` as optionals, where none is below
     // every value, so "no limit" refuses every body at the end of the head.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(std::chrono::milliseconds(impl_->edge.header_timeout_ms));
+    stream_.expires_never();
+    ArmDeadline(impl_->edge.header_timeout_ms);
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // The head or body read gets `ms`; when it runs out the read is cancelled
+  // (not the socket closed) and the read's handler sees timed_out_.
+  void ArmDeadline(int ms) {
+    const uint64_t gen = ++deadline_gen_;
+    timed_out_ = false;
+    deadline_.expires_after(std::chrono::milliseconds(ms));
+    deadline_.async_wait([self = shared_from_this(), gen](beast::error_code ec) {
+      // Both handlers run on the session's strand; a read that completed
+      // first bumped the generation (DisarmDeadline), so a late expiry is ignored.
+      if (ec || gen != self->deadline_gen_) return;
+      self->timed_out_ = true;
+      beast::error_code cec;
+      self->stream_.socket().cancel(cec);
+    });
+  }
+
+  // After a head or body read completed: true when it ended by the deadline.
+  bool DisarmDeadline() {
+    ++deadline_gen_;
+    deadline_.cancel();
+    const bool t = timed_out_;
+    timed_out_ = false;
+    return t;
   }
 
   void OnHeader(beast::error_code ec, size_t) {
     start_ = Clock::now();
+    if (DisarmDeadline()) ec = beast::error::timeout;
     if (ec) {
       OnReadError(ec, /*in_body=*/false);
       return;
@@ -339,11 +370,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(std::chrono::milliseconds(impl_->edge.body_timeout_ms));
+    stream_.expires_never();
+    ArmDeadline(impl_->edge.body_timeout_ms);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnBody, shared_from_this()));
   }
 
   void OnBody(beast::error_code ec, size_t) {
+    if (DisarmDeadline()) ec = beast::error::timeout;
     if (ec) {
       OnReadError(ec, /*in_body=*/true);
       return;
@@ -486,6 +519,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Shutdown() {
+    deadline_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -509,6 +543,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   const beast::tcp_stream::executor_type ex_;
+  net::steady_timer deadline_;   // the head / body read's deadline (ArmDeadline)
+  uint64_t deadline_gen_ = 0;    // bumped at every arm and disarm
+  bool timed_out_ = false;       // the current read was cancelled by deadline_
   std::shared_ptr<Server::Impl> impl_;
   ConnectionLease lease_;
   const std::string address_;

@@ -3,7 +3,9 @@
 // DANMU_PORT_BASE + 900, tight caps and timeouts, room A's Redis and Kafka,
 // room A's processor applies its writes) so that caps can be reached
 // without disturbing the stack's danmud A/B, which the rest of the suite
-// tests through the same edge. Load comes from tests/edge_load_client.cc
+// tests through the same edge. It runs without the primary lease (no etcd:
+// the stack's danmud A holds room A's lease; a second holder would take it
+// from it at every renewal). Load comes from tests/edge_load_client.cc
 // processes, each from its own source address (127.0.0.x). No timing
 // asserts: every wait is bounded and says what it waited for.
 #include <gtest/gtest.h>
@@ -26,6 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/model/live_keys.h"
+#include "core/model/message.h"
+#include "core/store/redis_client.h"
 #include "tests/stack_env.h"
 
 #ifndef DANMU_EDGE_LOAD_BIN
@@ -61,7 +66,8 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-// Room A's stack config with this suite's ports, run dir, components and edge caps.
+// Room A's stack config with this suite's ports, run dir, components and
+// edge caps, and no etcd section (no lease: see the file comment).
 std::string EdgeConfig(const std::string& base_yaml, int port, int admin_port, const std::string& run_dir) {
   std::stringstream in(base_yaml);
   std::string out, line;
@@ -69,7 +75,7 @@ std::string EdgeConfig(const std::string& base_yaml, int port, int admin_port, c
   while (std::getline(in, line)) {
     if (skip_block && !line.empty() && line[0] == ' ') continue;
     skip_block = false;
-    if (line.rfind("edge:", 0) == 0) {  // a later stack config may have one: ours replaces it
+    if (line.rfind("edge:", 0) == 0 || line.rfind("etcd:", 0) == 0) {  // ours replaces edge:, etcd: goes
       skip_block = true;
       continue;
     }
@@ -210,22 +216,36 @@ std::string PostCommentRaw(int port, const std::string& room, const std::string&
   return std::regex_search(a, m, id_re) ? m[1].str() : "";
 }
 
-// Every comment text in a room, read page by page through the edge.
-std::multiset<std::string> StoredTexts(const std::string& room) {
+// Every comment text in a (small) room as a poll through the edge returns it.
+std::multiset<std::string> PolledTexts(const std::string& room) {
   std::multiset<std::string> texts;
-  std::string cursor;
   static const std::regex text_re("\"text\":\"([^\"]*)\"");
-  static const std::regex cursor_re("\"cursor\":\"([^\"]+)\"");
-  for (int page = 0; page < 100; ++page) {
-    auto r = testing::Get(g_edge->url + "/v1/rooms/" + room + "/messages?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor));
-    if (!r.ok() || r->status != 200) break;
-    size_t before = texts.size();
-    for (std::sregex_iterator it(r->body.begin(), r->body.end(), text_re), end; it != end; ++it) texts.insert((*it)[1]);
-    std::smatch m;
-    if (std::regex_search(r->body, m, cursor_re)) cursor = m[1];
-    if (texts.size() == before) break;
-  }
+  auto r = testing::Get(g_edge->url + "/v1/rooms/" + room + "/messages?limit=200");
+  if (!r.ok() || r->status != 200) return texts;
+  for (std::sregex_iterator it(r->body.begin(), r->body.end(), text_re), end; it != end; ++it) texts.insert((*it)[1]);
   return texts;
+}
+
+// Every comment stored for `room` in room A's live Redis (a poll returns a
+// recent slice only; the store holds them all): ids and texts, with repeats.
+struct Stored {
+  std::map<std::string, int> ids;
+  std::multiset<std::string> texts;
+};
+Stored StoredComments(const std::string& room) {
+  core::RedisOptions ro;
+  ro.address = Env("REDIS_A");
+  core::RedisClient redis(ro, "live", nullptr);
+  Stored out;
+  auto members = redis.Command({"ZRANGE", core::keys::Msg(room, core::MessageType::kComment), "0", "-1"});
+  if (!members.ok()) return out;
+  static const std::regex text_re("\"text\":\"([^\"]*)\"");
+  for (const auto& m : members->elements) {
+    ++out.ids[std::string(core::PayloadId(m.str))];
+    std::smatch t;
+    if (std::regex_search(m.str, t, text_re)) out.texts.insert(t[1]);
+  }
+  return out;
 }
 
 class EdgeTest : public ::testing::Test {
@@ -281,7 +301,7 @@ TEST_F(EdgeTest, WriteIsAcknowledgedAfterKafkaAndPolledBack) {
   const std::string id = PostCommentRaw(g_edge->port, room, "u1", "hello-edge", &status);
   ASSERT_EQ(status, 202);
   ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(WaitFor([&] { return StoredTexts(room).count("hello-edge") == 1; }, 20000))
+  ASSERT_TRUE(WaitFor([&] { return PolledTexts(room).count("hello-edge") == 1; }, 20000))
       << "the acknowledged comment became visible through the edge's poll";
   EXPECT_GE(Metric(g_edge->admin_url, "danmu_http_requests_total", "route=\"post_message\""), 1);
   EXPECT_GE(Metric(g_edge->admin_url, "danmu_edge_connections_accepted_total"), 1);
@@ -464,14 +484,17 @@ TEST_F(EdgeTest, ThousandConcurrentWritersEveryAckIsStoredBeyondTheBound503) {
   }
   ASSERT_FALSE(refused.empty()) << "1,000 simultaneous writes never exceeded an in-flight bound of " << kWritesInFlight;
   ASSERT_FALSE(acked.empty());
-  std::multiset<std::string> stored;
+  Stored stored;
   ASSERT_TRUE(WaitFor([&] {
-    stored = StoredTexts(room);
-    return stored.size() >= acked.size();
-  }, 60000)) << "stored " << stored.size() << " of " << acked.size() << " acknowledged writes";
-  for (const auto& [text, id] : acked) EXPECT_EQ(stored.count(text), 1u) << "acknowledged " << text << " (" << id << ")";
-  for (const auto& text : refused) EXPECT_EQ(stored.count(text), 0u) << "a refused write was stored: " << text;
-  EXPECT_EQ(stored.size(), acked.size());
+    stored = StoredComments(room);
+    return stored.ids.size() >= acked.size();
+  }, 60000)) << "stored " << stored.ids.size() << " of " << acked.size() << " acknowledged writes";
+  for (const auto& [text, id] : acked) {
+    EXPECT_EQ(stored.ids.count(id) ? stored.ids[id] : 0, 1) << "acknowledged " << text << " (" << id << ")";
+    EXPECT_EQ(stored.texts.count(text), 1u) << "acknowledged " << text << " (" << id << ")";
+  }
+  for (const auto& text : refused) EXPECT_EQ(stored.texts.count(text), 0u) << "a refused (503) write was stored: " << text;
+  EXPECT_EQ(stored.ids.size(), acked.size()) << "stored comments that were never acknowledged";
   EXPECT_GE(Metric(g_edge->admin_url, "danmu_messages_rejected_total", "reason=\"writes_in_flight\""),
             static_cast<double>(refused.size()));
   std::cerr << "writers: rounds=" << rounds << " acked=" << acked.size() << " refused_503=" << refused.size() << "\n";

@@ -1,4 +1,4 @@
-// danmu-edge-load: a load client for the edge tests (tests/edge_test.cc).
+// danmu-edge-load: a load client for the edge tests (tests/integration/edge_test.cc).
 // Plain non-blocking sockets and epoll, one process holding many keep-alive
 // connections from --bind-count consecutive source addresses starting at
 // --bind (connection i from address i % count), so that a test can spread

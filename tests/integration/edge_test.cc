@@ -31,7 +31,7 @@
 #include "core/model/live_keys.h"
 #include "core/model/message.h"
 #include "core/store/redis_client.h"
-#include "tests/stack_env.h"
+#include "tests/integration/stack_env.h"
 
 #ifndef DANMU_EDGE_LOAD_BIN
 #error DANMU_EDGE_LOAD_BIN must name the load client

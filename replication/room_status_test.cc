@@ -15,7 +15,7 @@ constexpr const char* kServedBefore =
     R"("store_epoch":6,"repl_offset":9000},)"
     R"("processor":{"running":true,"fenced":false,"paused":true,"lag_seconds":1.500000,"delay_seconds":0.020000,)"
     R"("applied":55,"backlog":12,"backlog_sampled_at_ms":123400,"instance":"A@h1:17001","batch_limit":400},)"
-    R"("cache":{"hot_rooms":4},)"
+    R"("cache":{"hot_rooms":4},"edge":{"connections":5000,"requests_in_flight":17},)"
     R"("partitions":[{"partition":0,"lag":5,"committed":10,"high":15,"owned":true,"worker":1,"lag_seconds":0.400000},)"
     R"({"partition":1,"lag":0,"committed":7,"high":7,"owned":false,"worker":-1,"lag_seconds":-1.000000}]})";
 
@@ -33,6 +33,8 @@ TEST(RoomStatus, ParsesTheServedForm) {
   EXPECT_EQ(s->read_source, "peer");
   EXPECT_EQ(s->degrade_level, 2);
   EXPECT_EQ(s->now_ms, 123456);
+  EXPECT_EQ(s->edge.connections, 5000);
+  EXPECT_EQ(s->edge.requests_in_flight, 17);
   EXPECT_DOUBLE_EQ(s->replication.lag_seconds, 0.25);
   EXPECT_TRUE(s->replication.link_up);
   EXPECT_EQ(s->replication.offset_lag_bytes, 42);
@@ -91,6 +93,7 @@ TEST(RoomStatus, MissingFieldsTakeTheirDefaults) {
   EXPECT_EQ(s->read_source, "local");
   EXPECT_EQ(s->processor.backlog, -1);
   EXPECT_EQ(s->processor.backlog_sampled_at_ms, -1);
+  EXPECT_EQ(s->edge.connections, -1);  // an older danmud: no edge section
   EXPECT_DOUBLE_EQ(s->processor.delay_seconds, -1);
 }
 

@@ -1,5 +1,7 @@
 #include "core/api/frontend.h"
 
+#include "core/api/poll_view.h"
+
 #include <charconv>
 
 #include "core/base/json_text.h"
@@ -372,34 +374,13 @@ HttpResponse Frontend::Poll(const std::string& live_room, const HttpRequest& req
     if (!IsValidUid(uid)) return BadRequest("uid must be 1-64 characters of [A-Za-z0-9_.-]");
     NotePresence(live_room, uid);
   }
-  int64_t online = cache_->Online(live_room);
-  if (online >= config_.poll.big_room_online) {
-    // Adaptive count: a big room gets a bounded recent slice per poll.
-    p.big_room_slice = true;
-    p.limit = std::min(p.limit, config_.poll.big_room_limit);
-  }
   DegradeView d = Degrade(live_room);
-  if (d.thin_limit > 0 && online >= config_.degrade.thin_room_online) {
-    p.thin_limit = d.thin_limit;
-    p.viewer_uid = uid;
-    d.thinned = true;
-  }
-  auto r = cache_->Poll(p);
+  PollView view(config_, cache_, &cursors_);
+  PollRequest built = view.Build(live_room, p.cursor, p.limit, uid, &d);
+  auto r = cache_->Poll(built);
   if (!r.ok()) return HttpResponse::Error(r.status());
   if (polls_) polls_->Increment();
-  // The messages array is the bulk of the answer: build around it in place
-  // (RoomCache reserves room for the rest) instead of copying it.
-  std::string body = std::move(r->messages_json);
-  body.insert(0, "{\"messages\":");
-  body.append(",\"cursor\":\"").append(cursors_.Encode(live_room, r->next)).append("\"");
-  body.append(",\"likes\":").append(std::to_string(r->likes));
-  body.append(",\"online\":").append(std::to_string(r->online));
-  body.append(",\"state\":");
-  AppendJsonString(body, r->state.empty() ? "unknown" : r->state);
-  body.append(",\"next_poll_ms\":").append(std::to_string(d.next_poll_ms > 0 ? d.next_poll_ms : config_.poll.next_poll_ms));
-  body.append(",\"degrade\":{\"level\":").append(std::to_string(d.level));
-  body.append(",\"likes_paused\":").append(d.likes_paused ? "true" : "false");
-  body.append(",\"thinned\":").append(d.thinned ? "true" : "false").append("}}");
+  std::string body = view.Render(live_room, std::move(*r), d);
   return HttpResponse::Json(200, std::move(body));
 }
 

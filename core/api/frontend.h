@@ -87,6 +87,10 @@ class Frontend {
   // The asynchronous path admits at most edge.max_writes_in_flight (beyond:
   // 503 + Retry-After, nothing written).
   int64_t writes_in_flight() const { return in_flight_.load(); }
+  // Push fan-out shares these with polls: the cursor codec, and presence (a
+  // long connection with a uid counts as an online viewer).
+  const CursorCodec& cursors() const { return cursors_; }
+  void NotePresence(const std::string& live_room, const std::string& uid);
 
  private:
   // Every route of Handle. With `async` (HandleAsync), a write takes the
@@ -114,7 +118,6 @@ class Frontend {
   void FlushLoop();
   void FlushLikes();
   void FlushPresence();
-  void NotePresence(const std::string& live_room, const std::string& uid);
 
   const Config& config_;
   WriteRoute* writes_;

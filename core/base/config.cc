@@ -561,6 +561,29 @@ const std::vector<Section>& Sections() {
       }));
     }
     {
+      using O = PushOptions;
+      v.push_back(MakeSection<O>("push", false, Part(&Config::push), {
+          Flag("enabled", &O::enabled, "false: /ws and /events answer 404 (clients poll)"),
+          Num("broadcast_at", &O::broadcast_at, kCount, "a live room with this many connections turns to broadcast"),
+          Num("notify_pull_below", &O::notify_pull_below, kCount, "...and back to notify-pull below this"),
+          Num("frame_limit", &O::frame_limit, Range<int>{1, 100000}, "most messages in one pushed frame"),
+          Num("queue_max_bytes", &O::queue_max_bytes, Range<int>{1, 1 << 30}, "per connection; past it: resync"),
+          Num("max_resyncs", &O::max_resyncs, Range<int>{0, 1000}, "resyncs before a close with 4000"),
+          Num("max_connections", &O::max_connections, Range<int>{1, 10000000}, "long connections per process; beyond: 503"),
+          Num("max_connections_per_address", &O::max_connections_per_address, Range<int>{1, 10000000},
+              "long connections per client address; beyond: 429"),
+          Num("handshakes_per_sec", &O::handshakes_per_sec, Range<int>{1, 1000000},
+              "WebSocket/SSE handshakes per process per second (burst twice that); beyond: 429"),
+          Num("ping_interval_ms", &O::ping_interval_ms, kMs, "WebSocket ping / SSE keep-alive comment interval"),
+          Num("idle_timeout_ms", &O::idle_timeout_ms, kMs, "nothing from a WebSocket client this long: close 4002"),
+          Num("max_client_frame_bytes", &O::max_client_frame_bytes, Range<int>{125, 1 << 20},
+              "larger client frames: close 1009"),
+          Num("socket_send_buffer_bytes", &O::socket_send_buffer_bytes, Range<int>{0, 64 << 20},
+              "SO_SNDBUF of a long connection; 0 = the OS default"),
+          Num("tick_ms", &O::tick_ms, Range<int>{1, 60000}, "rounds for lagging and level-3-deferred rooms"),
+      }));
+    }
+    {
       using O = ProbeOptions;
       v.push_back(MakeSection<O>("probe", false, Part(&Config::probe), {
           Num("interval_ms", &O::interval_ms, kLongMs, "one probe round per interval"),
@@ -580,6 +603,13 @@ void Validate(Reader& r, const Config& c) {
   }
   if (c.edge.max_header_bytes < c.edge.max_request_line_bytes) {
     r.Fail("edge.max_header_bytes", "must be at least edge.max_request_line_bytes (the head includes the line)");
+  }
+  if (c.push.notify_pull_below > c.push.broadcast_at) {
+    r.Fail("push.notify_pull_below", "must not exceed push.broadcast_at (hysteresis)");
+  }
+  if (c.push.idle_timeout_ms <= c.push.ping_interval_ms) r.Fail("push.idle_timeout_ms", "must exceed push.ping_interval_ms");
+  if (c.push.max_connections_per_address > c.push.max_connections) {
+    r.Fail("push.max_connections_per_address", "must not exceed push.max_connections");
   }
   if (c.role == Role::kSecondary && c.peer.public_url.empty()) {
     r.Fail("peer.public_url", "is required for a secondary room (writes are forwarded there)");

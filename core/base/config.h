@@ -184,6 +184,28 @@ struct WebOptions {
   int status_history = 150;      // samples kept (150 x 2 s = the last 5 minutes)
 };
 
+// Long connections (WebSocket, SSE) and push fan-out (DESIGN §12).
+struct PushOptions {
+  bool enabled = true;
+  // Fan-out mode per live room by subscriber count, with hysteresis:
+  // broadcast from broadcast_at, notify-pull again below notify_pull_below.
+  int broadcast_at = 200;
+  int notify_pull_below = 100;
+  int frame_limit = 200;                  // most messages in one frame
+  int queue_max_bytes = 262144;           // per connection; past it: resync
+  int max_resyncs = 3;                    // resyncs before a close with 4000 (reconnect with your cursor)
+  int max_connections = 50000;            // long connections per process
+  int max_connections_per_address = 2000; // long connections per client address
+  int handshakes_per_sec = 2000;          // per process (burst: twice that)
+  int ping_interval_ms = 15000;           // WebSocket ping / SSE keep-alive comment
+  int idle_timeout_ms = 45000;            // nothing from a WebSocket client (not even a pong) this long: close 4002
+  int max_client_frame_bytes = 4096;      // larger client frames: close 1009
+  // SO_SNDBUF of a long connection: the kernel's share of a slow client's
+  // memory (0 = the OS default, autotuned up to net.ipv4.tcp_wmem's max).
+  int socket_send_buffer_bytes = 65536;
+  int tick_ms = 100;                      // rounds for lagging and level-3-deferred rooms
+};
+
 struct HaOptions {
   // Secondary frontends read from the primary room's Redis while the local
   // replica lags more than fallback_lag_seconds or its link is down, and go
@@ -237,6 +259,7 @@ struct Config {
   DegradeOptions degrade;
   ProbeOptions probe;
   WebOptions web;
+  PushOptions push;
 
   bool Runs(const std::string& component) const;
 };

@@ -147,6 +147,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
     return;
   }
   room.start_ms = start_ms;
+  room.grew = false;
   for (int t = 0; t < kStoredTypeCount; ++t) {
     const RedisReply& r = replies[offset + t];
     if (r.type != RedisReply::Type::kArray) continue;
@@ -161,6 +162,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
       w.floor = (static_cast<int>(n) >= options_.window && n > 0) ? w.buffer->items[w.head].score - 1 : 0;
       w.top = n ? w.buffer->items.back().score : 0;
       w.loaded = true;
+      room.grew = room.grew || n > 0;
       continue;
     }
     for (size_t i = 0; i < n; ++i) {
@@ -168,6 +170,7 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
       if (score <= w.top) continue;  // cannot happen with the Lua writer; never serve twice
       Append(w, MakeEntry(score, r.elements[2 * i].str));
       w.top = score;
+      room.grew = true;
     }
     size_t live = w.live();
     if (live > static_cast<size_t>(options_.window)) {
@@ -202,13 +205,16 @@ Status RoomCache::RefreshAll() {
   auto replies = refresh_redis_->Pipeline(cmds);
   if (metrics_) metrics_->cache_refreshes.Add({}).Increment();
   if (!replies.ok()) return replies.status();
+  std::vector<RefreshNote> notes;
   for (size_t i = 0; i < rooms.size(); ++i) {
     Room& room = *rooms[i].second;
     std::lock_guard lock(room.mu);
     // A poll loaded the room in between: this reply was built on older state.
     if (room.generation != generations[i]) continue;
     ApplyRefresh(room, *replies, i * kCommandsPerRoom);
+    if (room.grew && listener_) notes.push_back({rooms[i].first, clock_.MonoMs()});
   }
+  if (!notes.empty()) listener_(notes);
   return Status::Ok();
 }
 
@@ -339,6 +345,19 @@ Status RoomCache::NaiveRead(const PollRequest& req, std::vector<Entry> (&fetched
   return Status::Ok();
 }
 
+void RoomCache::SetRefreshListener(std::function<void(const std::vector<RefreshNote>&)> listener) {
+  listener_ = std::move(listener);
+}
+
+Result<Cursor> RoomCache::Top(const std::string& live_room) {
+  bool cold = false;
+  auto snap = GetOrLoad(live_room, &cold);
+  if (!snap || !snap->loaded) return Status(Code::kUnavailable, "live store unavailable");
+  Cursor top;
+  for (int t = 0; t < kStoredTypeCount; ++t) top.after[t] = snap->types[t].top;
+  return top;
+}
+
 int64_t RoomCache::Online(const std::string& live_room) {
   auto room = Find(live_room);
   if (!room) return -1;
@@ -371,6 +390,11 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
   PollResult out;
   Cursor tops;
   all.reserve(static_cast<size_t>(req.limit) * 2);
+  // Per type: the highest score this poll may serve or move the cursor to.
+  int64_t cap[kStoredTypeCount];
+  for (int t = 0; t < kStoredTypeCount; ++t) {
+    cap[t] = req.until ? std::min(req.until->after[t], snap->types[t].top) : snap->types[t].top;
+  }
   if (naive_) {
     // The naive design (benchmarks): the messages come from Redis, not the window.
     if (Status s = NaiveRead(req, fetched); !s.ok()) return s;
@@ -383,12 +407,14 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
   }
   for (int t = 0; t < kStoredTypeCount && !naive_; ++t) {
     const TypeView& w = snap->types[t];
-    tops.after[t] = w.top;
+    tops.after[t] = cap[t];
     if (!req.cursor) {
       // Recent tail: the newest `limit` of each type are candidates.
       size_t live = w.end - w.head;
       size_t from = w.head + (live > static_cast<size_t>(req.limit) ? live - req.limit : 0);
-      for (size_t i = from; i < w.end; ++i) all.push_back({w.data[i].score, t, &w.data[i]});
+      for (size_t i = from; i < w.end; ++i) {
+        if (w.data[i].score <= cap[t]) all.push_back({w.data[i].score, t, &w.data[i]});
+      }
       continue;
     }
     const int64_t after = req.cursor->after[t];
@@ -398,13 +424,15 @@ Result<PollResult> RoomCache::Poll(const PollRequest& req) {
       if (!r.ok()) return r.status();
       fetched[t] = std::move(*r);
       miss = true;
-      for (const auto& e : fetched[t]) all.push_back({e.score, t, &e});
+      for (const auto& e : fetched[t]) {
+        if (e.score <= cap[t]) all.push_back({e.score, t, &e});
+      }
       continue;
     }
     const Entry* first = w.data ? w.data + w.head : nullptr;
     const Entry* last = w.data ? w.data + w.end : nullptr;
     const Entry* begin = std::upper_bound(first, last, after, [](int64_t s, const Entry& e) { return s < e.score; });
-    for (const Entry* it = begin; it != last; ++it) all.push_back({it->score, t, it});
+    for (const Entry* it = begin; it != last && it->score <= cap[t]; ++it) all.push_back({it->score, t, it});
   }
   std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
     return a.score != b.score ? a.score < b.score : a.type < b.type;

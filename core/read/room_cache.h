@@ -36,6 +36,7 @@
 #include "core/base/clock.h"
 #include "core/base/config.h"
 #include "core/model/cursor.h"
+#include "core/read/read_model.h"
 #include "core/store/redis_client.h"
 
 namespace prometheus { class Counter; }
@@ -53,6 +54,10 @@ struct PollRequest {
   // viewer's own and priority ones, sampled uniformly (0 = no thinning).
   int thin_limit = 0;
   std::string viewer_uid;
+  // Serve nothing above these scores (per type), and never move the cursor
+  // past them: push fan-out pins every pull of one round to the same top, so
+  // that connections that were level end level (and share one frame).
+  std::optional<Cursor> until;
 };
 
 struct PollResult {
@@ -65,7 +70,13 @@ struct PollResult {
   bool thinned = false;       // comments were left out by level-2 thinning
 };
 
-class RoomCache {
+// A refresh applied new messages to a hot room (push fan-out listens).
+struct RefreshNote {
+  std::string live_room;
+  int64_t visible_mono_ms = 0;  // when the new messages became visible to polls
+};
+
+class RoomCache final : public ReadModel {
  public:
   // `redis_for_refresh` and `redis_for_miss` are two connections to the local
   // Redis: the refresher's, and one (mutex-guarded) for polls that miss.
@@ -76,9 +87,14 @@ class RoomCache {
   void Start();
   void Stop();
 
-  Result<PollResult> Poll(const PollRequest& req);
+  Result<PollResult> Poll(const PollRequest& req) override;
   // Online viewer count as of the last refresh; -1 when the room is cold.
-  int64_t Online(const std::string& live_room);
+  int64_t Online(const std::string& live_room) override;
+  Result<Cursor> Top(const std::string& live_room) override;
+  // Called on the refresher thread after a refresh, with the rooms it brought
+  // new messages to; it must only note them and return (push fan-out hands
+  // the work to its own thread). Set before Start().
+  void SetRefreshListener(std::function<void(const std::vector<RefreshNote>&)> listener);
   // State of a hot room (live/ended), empty when cold or unknown.
   std::string State(const std::string& live_room);
   // Runs one refresh of every hot room now (tests, and the refresher thread).
@@ -145,6 +161,7 @@ class RoomCache {
     std::string state;
     int64_t start_ms = 0;
     uint64_t generation = 0;  // bumped on every applied refresh
+    bool grew = false;        // the last applied refresh added messages
     bool loaded = false;
     // The published snapshot (null until the first publish). Its lock guards
     // only the pointer: readers hold it shared for the copy of a shared_ptr.
@@ -187,6 +204,7 @@ class RoomCache {
   std::condition_variable naive_cv_;
   std::vector<std::unique_ptr<RedisClient>> naive_free_;  // guarded by naive_mu_
   bool naive_ = false;                                    // set before serving
+  std::function<void(const std::vector<RefreshNote>&)> listener_;  // set before Start, then read-only
 
   mutable std::shared_mutex rooms_mu_;
   std::map<std::string, std::shared_ptr<Room>> rooms_;  // guarded by rooms_mu_

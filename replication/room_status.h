@@ -16,7 +16,7 @@
 //
 // Wire form:
 //   {"room","role","epoch","writes_frozen",...,
-//    "replication":{...},"processor":{...},"cache":{...},"edge":{...},
+//    "replication":{...},"processor":{...},"cache":{...},"edge":{...},"push":{...},
 //    "partitions":[{"partition","lag","committed","high","owned","worker","lag_seconds"}]}
 // "partitions": every partition of the live topic as this danmud's processor
 // sees it (the group's committed offsets), the ones it owns marked; empty
@@ -69,12 +69,19 @@
   X(int64_t, connections, -1)       /* open public connections; -1: no public port */ \
   X(int64_t, requests_in_flight, 0) /* read, not yet answered (writes awaiting acks included) */
 
+#define DANMU_ROOM_STATUS_PUSH(X)                                             \
+  X(bool, enabled, false)           /* long connections served here (push.enabled, a public port) */ \
+  X(bool, poll_only, false)         /* the operator's move-to-polling switch is on */ \
+  X(int64_t, connections, -1)       /* open WebSocket + SSE connections; -1: no push here */ \
+  X(int64_t, broadcast_rooms, 0)    /* live rooms in broadcast mode (the rest: notify-pull) */
+
 // S(struct type, member and JSON key, field table)
 #define DANMU_ROOM_STATUS_SECTIONS(S)                                         \
   S(ReplicationStatus, replication, DANMU_ROOM_STATUS_REPLICATION)            \
   S(ProcessorStatus, processor, DANMU_ROOM_STATUS_PROCESSOR)                  \
   S(CacheStatus, cache, DANMU_ROOM_STATUS_CACHE)                              \
-  S(EdgeStatus, edge, DANMU_ROOM_STATUS_EDGE)
+  S(EdgeStatus, edge, DANMU_ROOM_STATUS_EDGE)                                \
+  S(PushStatus, push, DANMU_ROOM_STATUS_PUSH)
 // clang-format on
 
 namespace danmu::core {
@@ -153,6 +160,9 @@ struct RoomStatusSources {
   // The public port's server (edge/server.h, a layer above): open
   // connections and requests in flight; absent = no public port here.
   std::function<int64_t()> edge_connections, edge_requests_in_flight;
+  // Push fan-out (core/api/push_hub.h, wired in cmd/): fills the section;
+  // absent = no push here.
+  std::function<void(RoomStatus::PushStatus*)> push;
 };
 
 // A snapshot of the room now (each value read once, without a common lock).

@@ -16,6 +16,7 @@ constexpr const char* kServedBefore =
     R"("processor":{"running":true,"fenced":false,"paused":true,"lag_seconds":1.500000,"delay_seconds":0.020000,)"
     R"("applied":55,"backlog":12,"backlog_sampled_at_ms":123400,"instance":"A@h1:17001","batch_limit":400},)"
     R"("cache":{"hot_rooms":4},"edge":{"connections":5000,"requests_in_flight":17},)"
+    R"("push":{"enabled":true,"poll_only":true,"connections":4200,"broadcast_rooms":3},)"
     R"("partitions":[{"partition":0,"lag":5,"committed":10,"high":15,"owned":true,"worker":1,"lag_seconds":0.400000},)"
     R"({"partition":1,"lag":0,"committed":7,"high":7,"owned":false,"worker":-1,"lag_seconds":-1.000000}]})";
 
@@ -35,6 +36,10 @@ TEST(RoomStatus, ParsesTheServedForm) {
   EXPECT_EQ(s->now_ms, 123456);
   EXPECT_EQ(s->edge.connections, 5000);
   EXPECT_EQ(s->edge.requests_in_flight, 17);
+  EXPECT_TRUE(s->push.enabled);
+  EXPECT_TRUE(s->push.poll_only);
+  EXPECT_EQ(s->push.connections, 4200);
+  EXPECT_EQ(s->push.broadcast_rooms, 3);
   EXPECT_DOUBLE_EQ(s->replication.lag_seconds, 0.25);
   EXPECT_TRUE(s->replication.link_up);
   EXPECT_EQ(s->replication.offset_lag_bytes, 42);
@@ -94,6 +99,8 @@ TEST(RoomStatus, MissingFieldsTakeTheirDefaults) {
   EXPECT_EQ(s->processor.backlog, -1);
   EXPECT_EQ(s->processor.backlog_sampled_at_ms, -1);
   EXPECT_EQ(s->edge.connections, -1);  // an older danmud: no edge section
+  EXPECT_EQ(s->push.connections, -1);  // nor a push section
+  EXPECT_FALSE(s->push.enabled);
   EXPECT_DOUBLE_EQ(s->processor.delay_seconds, -1);
 }
 

@@ -13,6 +13,9 @@
 //   drill --planned|--unplanned [--json FILE] [--acked-ids FILE] [--warmup-ms N] [--after-ms N]
 //   degrade set LEVEL [--room A|B|all] [--stream ID] [--for 10m] [--reason TEXT]
 //   degrade clear [--room ...] [--stream ID]   |   degrade status
+//   push poll-only on|off [--for 10m] [--reason TEXT]   |   push status [--room A|B|all]
+//                                        fleet-wide switch: long-connection clients are
+//                                        closed with 4001 and told to poll (DESIGN §12)
 //   reconcile --from-kafka HOST:PORT [--since-ms N] [--lookback-ms N] [--room A|B]
 //             [--live-room ID] [--reingest-unknown] [--deadline-ms N] [--json [FILE]]
 //                                        after an unplanned failover: re-ingest into the
@@ -100,6 +103,7 @@ std::string Millis(const std::string& v) {
   return ToInt(v, &n) && n <= 86400000 ? "" : "must be milliseconds 0..86400000";
 }
 
+std::string OnOff(const std::string& v) { return v == "on" || v == "off" ? "" : "must be on or off"; }
 std::string Level(const std::string& v) { return v.size() == 1 && v[0] >= '0' && v[0] <= '3' ? "" : "must be 0..3"; }
 
 // N, Ns, Nm or Nh; at most 30 days.
@@ -506,6 +510,48 @@ int DegradeSet(const Context& c, const Args& args) { return Degrade(c, args, "se
 int DegradeClear(const Context& c, const Args& args) { return Degrade(c, args, "clear"); }
 int DegradeStatus(const Context& c, const Args& args) { return Degrade(c, args, "status"); }
 
+// The fleet-wide "move to polling" switch: one field of the degrade hash in
+// the primary room's Redis (either room's admin API writes it there).
+int PushPollOnly(const Context& c, const Args& args) {
+  Poco::JSON::Object body;
+  body.set("poll_only", args.positional[0] == "on");
+  body.set("for_s", args.Has("for") ? DurationSeconds(args.Get("for")) : 0);
+  body.set("reason", args.Get("reason", "danmuctl"));
+  danmu::core::HttpCall call;
+  call.method = "POST";
+  call.url = c.a_admin + "/v1/admin/push";
+  call.headers["Authorization"] = "Bearer " + c.token;
+  call.headers["Content-Type"] = "application/json";
+  call.body = ToJson(body);
+  auto r = danmu::core::Fetch(call);
+  if (!r.ok() || r->status != 200) {
+    // Room A unreachable (failover): room B's admin API writes to the primary's Redis too.
+    call.url = c.b_admin + "/v1/admin/push";
+    r = danmu::core::Fetch(call);
+  }
+  if (!r.ok() || r->status != 200) return Fail("push poll-only: " + (r.ok() ? r->body : r.status().message()));
+  std::printf("%s\n", r->body.c_str());
+  return 0;
+}
+
+int PushStatus(const Context& c, const Args& args) {
+  const std::string room = args.Room("all");
+  int rc = 0;
+  for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
+    if (room != "all" && room != name) continue;
+    danmu::core::HttpCall call;
+    call.url = url + "/v1/admin/push";
+    auto r = danmu::core::Fetch(call);
+    if (!r.ok() || r->status != 200) {
+      std::fprintf(stderr, "danmuctl: room %s: %s\n", name.c_str(), r.ok() ? r->body.c_str() : r.status().message().c_str());
+      rc = 1;
+      continue;
+    }
+    std::printf("%s %s\n", name.c_str(), r->body.c_str());
+  }
+  return rc;
+}
+
 // The room that answers as the active primary ("" when none does).
 std::string ActivePrimary(const Context& c) {
   for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
@@ -650,6 +696,9 @@ const std::vector<Command>& Commands() {
       {"degrade clear", "degrade clear [--room A|B|all] [--stream ID]", {}, {{"room", RoomABAll}, {"stream", LiveRoom}},
        {}, DegradeClear},
       {"degrade status", "degrade status [--room A|B|all]", {}, {{"room", RoomABAll}}, {}, DegradeStatus},
+      {"push poll-only", "push poll-only on|off [--for 10m] [--reason TEXT]", {{"on|off", OnOff}},
+       {{"for", Duration}, {"reason", AnyText}}, {}, PushPollOnly},
+      {"push status", "push status [--room A|B|all]", {}, {{"room", RoomABAll}}, {}, PushStatus},
       {"reconcile",
        "reconcile --from-kafka HOST:PORT [--since-ms N] [--lookback-ms N] [--room A|B] [--live-room ID] "
        "[--max-records N] [--reingest-unknown] [--deadline-ms N] [--json [FILE]]",

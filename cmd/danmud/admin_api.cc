@@ -29,6 +29,7 @@ std::string StatusJson(Daemon::Parts& p) {
     src.edge_connections = [server] { return server->open_connections(); };
     src.edge_requests_in_flight = [server] { return server->requests_in_flight(); };
   }
+  src.push = PushStatusSource(p);
   return replication::CollectRoomStatus(src).ToJson();
 }
 

@@ -209,6 +209,7 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   p.admin = std::make_unique<core::AdminRouter>(p.admin_token, p.metrics.get());
   RegisterAdminRoutes(p);
   RegisterArchiveRoutes(p);
+  RegisterPushRoutes(p);
   core::AdminRouter* admin = p.admin.get();
   p.admin_server = std::make_unique<core::HttpServer>(
       c.http, c.http.admin_port, "admin", [admin](const core::HttpRequest& r) { return admin->Handle(r); },
@@ -224,6 +225,8 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
       return Status(Code::kUnavailable, "config key 'http.public_port': cannot listen: " + std::string(e.what()));
     }
   }
+  // Push (WebSocket, SSE) on the public server: push_wiring.cc.
+  if (auto s = WirePush(p); !s.ok()) return s;
   return d;
 }
 
@@ -246,6 +249,7 @@ Status Daemon::Start() {
   StartArchive(p);
   p.heartbeat->Start();
   p.admin_server->Start();
+  StartPush(p);
   if (p.public_server) p.public_server->Start();
   if (p.probe) p.probe->Start();
   StartPages(p);
@@ -266,6 +270,8 @@ void Daemon::Stop() {
   StopPages(p);
   step("probe");
   if (p.probe) p.probe->Stop();
+  step("push");  // closes every long connection with 1001 (reconnect with your cursor)
+  StopPush(p);
   step("public_server");
   if (p.public_server) p.public_server->Stop();
   step("frontend");

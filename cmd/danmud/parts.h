@@ -80,6 +80,8 @@ struct Daemon::Parts {
 
   // The status page's aggregate (GET /v1/status; pages_wiring.cc).
   std::unique_ptr<monitoring::StatusBoard> status_board;
+
+  std::shared_ptr<struct PushParts> push;  // push_wiring.cc; null without a frontend
 };
 
 // Promotes this room through the controller (and so the lease); with
@@ -105,5 +107,16 @@ std::string RoomStatusJson(Daemon::Parts& parts);
 core::Status WirePages(Daemon::Parts& parts, core::FrontendHooks* hooks);
 void StartPages(Daemon::Parts& parts);
 void StopPages(Daemon::Parts& parts);
+
+// Push fan-out (push_wiring.cc): the hub on the frontend's cache, its
+// WebSocket and SSE handlers on the public server (after it is built), the
+// admin routes GET/POST /v1/admin/push, and the "push" part of the status.
+core::Status WirePush(Daemon::Parts& parts);
+void StartPush(Daemon::Parts& parts);
+void StopPush(Daemon::Parts& parts);
+void RegisterPushRoutes(Daemon::Parts& parts);
+std::string PushStatusJson(Daemon::Parts& parts);
+// Fills the "push" section of GET /v1/admin/status; empty without push.
+std::function<void(replication::RoomStatus::PushStatus*)> PushStatusSource(Daemon::Parts& parts);
 
 }  // namespace danmu::cmd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/base/json_text.h"
 #include "core/base/log.h"
 #include "core/model/validation.h"
 
@@ -417,6 +418,24 @@ std::vector<PushHub::RoomStatus> PushHub::Rooms(size_t max) const {
   });
   if (out.size() > max) out.resize(max);
   return out;
+}
+
+std::string PushHub::StatusJson(size_t max_rooms) const {
+  std::string b = "{\"enabled\":" + std::string(config_.push.enabled ? "true" : "false");
+  b += ",\"poll_only\":" + std::string(poll_only() ? "true" : "false");
+  b += ",\"connections\":" + std::to_string(connections());
+  b += ",\"broadcast_at\":" + std::to_string(config_.push.broadcast_at);
+  b += ",\"notify_pull_below\":" + std::to_string(config_.push.notify_pull_below);
+  b += ",\"rooms\":[";
+  bool first = true;
+  for (const auto& r : Rooms(max_rooms)) {
+    if (!first) b += ",";
+    first = false;
+    b += "{\"live_room\":";
+    AppendJsonString(b, r.live_room);
+    b += ",\"mode\":\"" + std::string(FanoutModeName(r.mode)) + "\",\"subscribers\":" + std::to_string(r.subscribers) + "}";
+  }
+  return b + "]}";
 }
 
 size_t PushHub::connections() const {

@@ -113,6 +113,10 @@ class PushHub {
   // Rooms with long connections, the biggest first, at most `max`.
   std::vector<RoomStatus> Rooms(size_t max) const;
   size_t connections() const;
+  // GET /v1/admin/push: {"enabled","poll_only","connections","broadcast_at",
+  // "notify_pull_below","rooms":[{"live_room","mode","subscribers"}]} with
+  // the biggest `max_rooms` rooms.
+  std::string StatusJson(size_t max_rooms) const;
   bool poll_only() const { return poll_only_.load(); }
   FanoutMode ModeOf(const std::string& live_room) const;
 

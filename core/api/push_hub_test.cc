@@ -198,6 +198,19 @@ TEST_F(PushHubTest, BroadcastRendersOnceAndSharesBytes) {
   EXPECT_NE(WsPayload(*taken[0][0].bytes).find("{\"ts\":10},{\"ts\":11}"), std::string::npos);
 }
 
+TEST_F(PushHubTest, StatusJsonListsTheBiggestRoomsWithTheirMode) {
+  MakeHub();
+  std::vector<Client> clients;
+  for (int i = 0; i < 6; ++i) clients.push_back(Connect("big"));
+  clients.push_back(Connect("small"));
+  hub_->RunOnce();
+  EXPECT_EQ(hub_->StatusJson(10),
+            "{\"enabled\":true,\"poll_only\":false,\"connections\":7,\"broadcast_at\":5,\"notify_pull_below\":2,"
+            "\"rooms\":[{\"live_room\":\"big\",\"mode\":\"broadcast\",\"subscribers\":6},"
+            "{\"live_room\":\"small\",\"mode\":\"notify_pull\",\"subscribers\":1}]}");
+  EXPECT_EQ(hub_->StatusJson(1).find("small"), std::string::npos) << "at most max_rooms, the biggest first";
+}
+
 TEST_F(PushHubTest, LateJoinerWithCursorCatchesUpThenSharesTheBroadcast) {
   for (int i = 1; i <= 30; ++i) model_.Add(i);
   MakeHub();

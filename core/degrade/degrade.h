@@ -43,6 +43,11 @@ Result<DegradeSetting> DecodeDegradeSetting(const std::string& json);
 // The hash as read from Redis: field -> setting.
 using DegradeTable = std::map<std::string, DegradeSetting>;
 
+// The field of the fleet-wide "move to polling" switch for long connections
+// (danmuctl push poll-only; level > 0 = on). It expires like every setting,
+// is no degradation level, and a fleet-wide degrade clear leaves it alone.
+inline constexpr const char* kPushPollOnlyField = "push";
+
 struct DegradeScopeLevels {
   int room_level = 0;   // what applies to every live room of this datacenter (gauge)
   std::string source;   // manual | auto | "" (normal)

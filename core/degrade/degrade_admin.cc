@@ -70,7 +70,7 @@ Result<std::vector<std::string>> ParseDegradeClear(std::string_view body, const 
   if (*field != "all") return std::vector<std::string>{*field};
   std::vector<std::string> fields;  // fleet-wide: every manual setting
   for (const auto& [f, setting] : table) {
-    if (f != "auto") fields.push_back(f);
+    if (f != "auto" && f != kPushPollOnlyField) fields.push_back(f);
   }
   return fields;
 }
@@ -97,6 +97,28 @@ std::string DegradeStateJson(const std::string& room, int room_level, bool auto_
     b += ":" + EncodeDegradeSetting(s);
   }
   return b + "}}";
+}
+
+Result<DegradeChange> ParsePushPollOnly(std::string_view body, int64_t default_for_s, int64_t now_ms) {
+  const std::string what = "push body";
+  auto b = JsonBody::Parse(body, {what, {"poll_only", "for_s", "reason"}, false, 1});
+  if (!b.ok()) return b.status();
+  if (Status s = b->Require("poll_only"); !s.ok()) return s;
+  bool on = false;
+  int64_t for_s = 0;
+  DegradeChange c;
+  for (Status s : {b->Get("poll_only", &on), b->Get("for_s", &for_s), b->Get("reason", &c.setting.reason)}) {
+    if (!s.ok()) return s;
+  }
+  if (for_s < 0 || for_s > 7 * 24 * 3600) return Invalid(what, "'for_s' must be 0..604800 (0: the default)");
+  if (c.setting.reason.size() > 256) return Invalid(what, "'reason' is longer than 256 bytes");
+  c.field = kPushPollOnlyField;
+  c.setting.level = on ? 1 : 0;
+  if (for_s == 0) for_s = default_for_s;
+  c.setting.set_at_ms = now_ms;
+  c.setting.expires_at_ms = now_ms + for_s * 1000;
+  c.setting.source = "manual";
+  return c;
 }
 
 DegradeAdmin::DegradeAdmin(std::string room, DegradeWatcher* watcher, int64_t default_for_s, StoreFactory primary_store,

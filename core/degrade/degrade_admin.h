@@ -42,10 +42,14 @@ struct DegradeChange {
 
 [[nodiscard]] Result<DegradeChange> ParseDegradeSet(std::string_view body, const std::string& own_room,
                                                     int64_t default_for_s, int64_t now_ms);
-// The fields a clear removes; fleet-wide: every field of `table` but "auto".
+// The fields a clear removes; fleet-wide: every field of `table` but "auto"
+// and the push poll-only switch (kPushPollOnlyField: danmuctl push poll-only off).
 [[nodiscard]] Result<std::vector<std::string>> ParseDegradeClear(std::string_view body, const std::string& own_room,
                                                                  const DegradeTable& table);
 [[nodiscard]] Result<bool> ParseDegradeAuto(std::string_view body);
+// POST /v1/admin/push {"poll_only": true|false, "for_s": N, "reason": "..."}:
+// the change of field kPushPollOnlyField (level 1 = on, 0 = clear).
+[[nodiscard]] Result<DegradeChange> ParsePushPollOnly(std::string_view body, int64_t default_for_s, int64_t now_ms);
 // The GET answer: {"room","room_level","auto_enabled","settings":{field: setting}}.
 std::string DegradeStateJson(const std::string& room, int room_level, bool auto_enabled, const DegradeTable& table);
 

@@ -85,6 +85,7 @@ TEST(ParseDegradeClear, FleetWideClearsEveryManualSettingButAuto) {
   table["room:B"] = DegradeSetting{};
   table["stream:x"] = DegradeSetting{};
   table["auto"] = DegradeSetting{};
+  table[kPushPollOnlyField] = DegradeSetting{};
   for (const char* body : {"", "{}", R"({"scope":"all","room":"all","stream":""})", R"({"reason":"over"})"}) {
     auto r = ParseDegradeClear(body, "A", table);
     ASSERT_TRUE(r.ok()) << body << ": " << r.status().message();
@@ -104,6 +105,28 @@ TEST(ParseDegradeClear, RefusesBadBodies) {
   for (const char* body : {R"({"scope":"stream"})", R"({"scope":"rooms","room":"B"})", R"({"stream":"no/such"})",
                            R"({"scope":"room","room":5})", R"({"level":0})", "[]", "{"}) {
     auto r = ParseDegradeClear(body, "A", DegradeTable{{"all", DegradeSetting{}}});
+    EXPECT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << body;
+  }
+}
+
+TEST(ParsePushPollOnly, OnAndOffWithDefaultsAndBadBodies) {
+  auto on = ParsePushPollOnly(R"({"poll_only":true,"for_s":300,"reason":"drill"})", 3600, kNow);
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_EQ(on->field, kPushPollOnlyField);
+  EXPECT_EQ(on->setting.level, 1);
+  EXPECT_EQ(on->setting.expires_at_ms, kNow + 300 * 1000);
+  EXPECT_EQ(on->setting.reason, "drill");
+  auto def = ParsePushPollOnly(R"({"poll_only":true})", 3600, kNow);
+  ASSERT_TRUE(def.ok());
+  EXPECT_EQ(def->setting.expires_at_ms, kNow + 3600 * 1000) << "for_s 0 or absent: degrade.default_for_s";
+  auto off = ParsePushPollOnly(R"({"poll_only":false})", 3600, kNow);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->setting.level, 0);
+  for (const char* body : {"", "{}", R"({"poll_only":"true"})", R"({"poll_only":1})", R"({"poll_only":true,"for_s":-1})",
+                           R"({"poll_only":true,"for_s":"5m"})", R"({"poll_only":true,"level":2})", "[true]",
+                           R"({"poll_only":{"x":true}})"}) {
+    auto r = ParsePushPollOnly(body, 3600, kNow);
     EXPECT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << body;
   }

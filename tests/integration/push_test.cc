@@ -110,6 +110,23 @@ class Client {
 
 bool Done(const std::string& answer) { return answer.rfind("done", 0) == 0; }
 
+// One series of room A's /metrics, exactly as exposed (constant label room
+// first, then the others sorted); a series that is not there fails the test
+// (a misspelt series must not read as 0).
+double Sample(const std::string& series) {
+  auto r = Get(Env("DANMU_A_ADMIN") + "/metrics");
+  if (!r.ok()) {
+    ADD_FAILURE() << "room A's /metrics: " << r.status().message();
+    return -1;
+  }
+  auto pos = r->body.find("\n" + series + " ");
+  if (pos == std::string::npos) {
+    ADD_FAILURE() << "no series " << series << " in room A's /metrics";
+    return -1;
+  }
+  return std::stod(r->body.substr(pos + series.size() + 2));
+}
+
 // Posts a comment (retrying 503/429, e.g. while a switchover freezes writes)
 // and returns its id once acknowledged.
 std::string PostComment(const std::string& room, const std::string& uid, const std::string& text) {
@@ -386,7 +403,7 @@ TEST_F(PushTest, MalformedHandshakesAndBadFramesRefused) {
     EXPECT_NE(got.find(std::string("\x8a\x02hi", 4)), std::string::npos) << "pong with the ping's payload";
   }
   EXPECT_TRUE(PollAnswers(room));
-  EXPECT_GE(testing::MetricSample("DANMU_A_ADMIN", "danmu_push_refusals_total{reason=\"bad_handshake\",room=\"A\",transport=\"ws\"}"), 2);
+  EXPECT_GE(Sample("danmu_push_refusals_total{room=\"A\",reason=\"bad_handshake\",transport=\"ws\"}"), 2);
 }
 
 // 600 idle WebSockets: a normal poll still answers.
@@ -410,7 +427,7 @@ TEST_F(PushTest, ModeSwitchOnceEachWayWithHysteresis) {
   const std::string room = "pmode" + tag_;
   const std::string to_b = "danmu_push_mode_switches_total{room=\"A\",to=\"broadcast\"}";
   const std::string to_n = "danmu_push_mode_switches_total{room=\"A\",to=\"notify_pull\"}";
-  const double b0 = testing::MetricSample("DANMU_A_ADMIN", to_b), n0 = testing::MetricSample("DANMU_A_ADMIN", to_n);
+  const double b0 = Sample(to_b), n0 = Sample(to_n);
   Client c(PortOf(Env("DANMU_A_HTTP")), "127.0.0.10");
   ASSERT_TRUE(c.ready());
   auto mode = [&] {
@@ -438,8 +455,8 @@ TEST_F(PushTest, ModeSwitchOnceEachWayWithHysteresis) {
   }
   ASSERT_TRUE(WaitFor([&] { return mode() == "notify_pull"; }, 10000)) << mode();
   Publish(room, 2);
-  EXPECT_EQ(testing::MetricSample("DANMU_A_ADMIN", to_b) - b0, 1);
-  EXPECT_EQ(testing::MetricSample("DANMU_A_ADMIN", to_n) - n0, 1);
+  EXPECT_EQ(Sample(to_b) - b0, 1);
+  EXPECT_EQ(Sample(to_n) - n0, 1);
   // The 90 left opened with the first 150 (and the recent tail: nothing yet).
   std::string file = WriteExpected();
   ASSERT_TRUE(Done(c.Call("wait " + file + " 30000")));
@@ -455,12 +472,12 @@ TEST_F(PushTest, SlowReaderIsResyncedThenClosedOthersUnaffected) {
   Client c(port, "127.0.0.11");
   ASSERT_TRUE(c.ready());
   ASSERT_TRUE(Done(c.Call("open ws " + room + " 20")));
-  const std::string closes = "danmu_push_closes_total{reason=\"slow_consumer\",room=\"A\",transport=\"ws\"}";
-  const double closes0 = testing::MetricSample("DANMU_A_ADMIN", closes);
-  const double resyncs0 = testing::MetricSample("DANMU_A_ADMIN", "danmu_push_resyncs_total{room=\"A\"}");
+  const std::string closes = "danmu_push_closes_total{room=\"A\",reason=\"slow_consumer\",transport=\"ws\"}";
+  const double closes0 = Sample(closes);
+  const double resyncs0 = Sample("danmu_push_resyncs_total{room=\"A\"}");
   auto delay = [&](const char* what) {
-    double s = testing::MetricSample("DANMU_A_ADMIN", "danmu_push_delay_seconds_sum{mode=\"notify_pull\",room=\"A\"}");
-    double n = testing::MetricSample("DANMU_A_ADMIN", "danmu_push_delay_seconds_count{mode=\"notify_pull\",room=\"A\"}");
+    double s = Sample("danmu_push_delay_seconds_sum{room=\"A\",mode=\"notify_pull\"}");
+    double n = Sample("danmu_push_delay_seconds_count{room=\"A\",mode=\"notify_pull\"}");
     std::printf("push delay %s: sum %.3f s over %.0f frames\n", what, s, n);
     return std::make_pair(s, n);
   };
@@ -477,12 +494,12 @@ TEST_F(PushTest, SlowReaderIsResyncedThenClosedOthersUnaffected) {
     ASSERT_FALSE(id.empty());
     acked_[room].push_back(id);
     if (i % 20 == 0) {
-      max_queue = std::max(max_queue, testing::MetricSample("DANMU_A_ADMIN", "danmu_push_queue_bytes{room=\"A\"}"));
-      closed = testing::MetricSample("DANMU_A_ADMIN", closes) > closes0;
+      max_queue = std::max(max_queue, Sample("danmu_push_queue_bytes{room=\"A\"}"));
+      closed = Sample(closes) > closes0;
     }
   }
   ASSERT_TRUE(closed) << "the reader that stopped reading was never closed";
-  EXPECT_GE(testing::MetricSample("DANMU_A_ADMIN", "danmu_push_resyncs_total{room=\"A\"}") - resyncs0, 3)
+  EXPECT_GE(Sample("danmu_push_resyncs_total{room=\"A\"}") - resyncs0, 3)
       << "resynced push.max_resyncs times before the close";
   // The stack's push.queue_max_bytes is 65536; the gauge sums every connection's queue.
   EXPECT_LE(max_queue, 4 * 65536) << "send queues stay bounded";

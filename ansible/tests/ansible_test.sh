@@ -179,7 +179,9 @@ prefix_processes() {
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
     [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-    cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+    # 2>/dev/null first: a process gone since the glob fails the < redirection,
+    # and a redirection's error goes to the stderr in effect at that moment.
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
     [[ $cmd == *"$PREFIX/"* ]] && echo "$pid ${cmd:0:160}"
   done
   return 0

@@ -39,9 +39,9 @@ ExactnessReport CheckExactness(const std::vector<Ack>& acks, const std::vector<F
     ++r.followers;
     r.delivered += static_cast<int64_t>(f.ids.size());
     std::unordered_set<std::string> seen;
-    std::map<std::string, int64_t> last_seq;  // writer -> last sequence seen
+    std::map<std::string, int64_t> last_seq;      // writer and type -> last sequence seen
+    std::map<std::string, int64_t> last_ref;      // type -> last reference position seen
     const auto& pos = ref_pos[f.room];
-    int64_t last_ref = -1;
     for (const std::string& id : f.ids) {
       if (!seen.insert(id).second) {
         ++r.duplicates;
@@ -50,8 +50,9 @@ ExactnessReport CheckExactness(const std::vector<Ack>& acks, const std::vector<F
       }
       bool disorder = false;
       auto a = ack_by_id.find(id);
+      const std::string type = a != ack_by_id.end() ? a->second->type : std::string();
       if (a != ack_by_id.end()) {
-        auto [it, fresh] = last_seq.emplace(a->second->writer, a->second->seq);
+        auto [it, fresh] = last_seq.emplace(a->second->writer + '\0' + type, a->second->seq);
         if (!fresh) {
           if (a->second->seq < it->second) disorder = true;
           else it->second = a->second->seq;
@@ -59,8 +60,11 @@ ExactnessReport CheckExactness(const std::vector<Ack>& acks, const std::vector<F
       }
       auto p = pos.find(id);
       if (p != pos.end()) {
-        if (static_cast<int64_t>(p->second) < last_ref) disorder = true;
-        else last_ref = static_cast<int64_t>(p->second);
+        auto [it, fresh] = last_ref.emplace(type, static_cast<int64_t>(p->second));
+        if (!fresh) {
+          if (static_cast<int64_t>(p->second) < it->second) disorder = true;
+          else it->second = static_cast<int64_t>(p->second);
+        }
       }
       if (disorder) {
         ++r.out_of_order;

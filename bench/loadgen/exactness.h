@@ -13,9 +13,13 @@
 // answer (earlier ones may predate its tail; if seen they still count for
 // duplicates and order). `complete = false` (a big room's bounded recent
 // slice, DESIGN §5) waives the "every" part but not "once" and "in order".
-// Order: each writer's messages appear in sequence order, and any two ids
+// Order is per (room, type), as DESIGN §3 promises it (one sorted set and one
+// Kafka partition per room and type; types are independent, so a gift may
+// become visible before a comment its writer posted earlier): each writer's
+// messages of one type appear in sequence order, and any two ids of one type
 // seen by two followers of a room appear in the same relative order in both
-// (checked against the room's longest follower sequence).
+// (checked against the room's longest follower sequence). An id that was not
+// acknowledged in this run (an older tail) has the type "".
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +32,7 @@ struct Ack {
   int64_t ack_us = 0;
   std::string writer;
   int64_t seq = 0;
+  std::string type;  // comment, gift... (the order is per type); "" when not known
 };
 
 struct Follow {
@@ -45,7 +50,7 @@ struct ExactnessReport {
   int64_t delivered = 0;    // ids received, over all followers
   int64_t missing = 0;      // required pairs not seen
   int64_t duplicates = 0;   // ids a follower received more than once
-  int64_t out_of_order = 0; // ids received out of writer or room order
+  int64_t out_of_order = 0; // ids received out of writer or room order (within one type)
   std::vector<std::string> examples;  // a few violations, for the log
   bool ok() const { return missing == 0 && duplicates == 0 && out_of_order == 0; }
 };

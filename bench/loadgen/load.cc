@@ -455,18 +455,19 @@ class Writer : public HttpActor {
     std::string text = "p" + std::to_string(due) + " " + name_ + " s" + std::to_string(seq) + " hello danmu";
     std::string uid = name_ + "u" + std::to_string(seq % 1000);
     std::string request, local_id;
+    const bool gift = ctx_.w.peer != Peer::kNchan && seq % 10 == 9;
     if (ctx_.w.peer == Peer::kNchan) {
       local_id = "n" + std::to_string(ctx_.index) + "_" + name_ + "_" + std::to_string(seq);
       request = Post("/pub/" + room_, "{\"id\":\"" + local_id + "\",\"type\":\"comment\",\"uid\":\"" + uid +
                                           "\",\"text\":\"" + text + "\"}");
-    } else if (seq % 10 == 9) {
+    } else if (gift) {
       request = Post("/v1/rooms/" + room_ + "/messages",
                      "{\"type\":\"gift\",\"uid\":\"" + uid + "\",\"gift\":{\"id\":\"rose\",\"count\":1}}");
     } else {
       request = Post("/v1/rooms/" + room_ + "/messages",
                      "{\"type\":\"comment\",\"uid\":\"" + uid + "\",\"text\":\"" + text + "\"}");
     }
-    Exchange(std::move(request), [this, due, seq, local_id](const Answer& a) {
+    Exchange(std::move(request), [this, due, seq, local_id, gift](const Answer& a) {
       int64_t now = NowUs();
       ++i_;
       if (a.ok && a.status / 100 == 2) {
@@ -479,7 +480,7 @@ class Writer : public HttpActor {
             id.assign(a.body.substr(p + kId.size(), e - p - kId.size()));
           }
         }
-        if (!id.empty()) ctx_.out->acks.push_back({room_, id, now, std::to_string(ctx_.index) + name_, seq});
+        if (!id.empty()) ctx_.out->acks.push_back({room_, id, now, std::to_string(ctx_.index) + name_, seq, gift ? "gift" : "comment"});
         ++ctx_.C("acked");
         if (ctx_.window.Contains(due)) {
           ++ctx_.C("acked_window");

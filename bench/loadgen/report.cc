@@ -78,7 +78,8 @@ std::string WorkerOutput::Serialize() const {
   for (const auto& [name, h] : hist) s += "H " + name + " " + h.Serialize() + "\n";
   for (const auto& [name, v] : count) s += "C " + name + " " + std::to_string(v) + "\n";
   for (const auto& a : acks) {
-    s += "A " + a.room + " " + a.id + " " + std::to_string(a.ack_us) + " " + a.writer + " " + std::to_string(a.seq) + "\n";
+    s += "A " + a.room + " " + a.id + " " + std::to_string(a.ack_us) + " " + a.writer + " " + std::to_string(a.seq) + " " +
+         (a.type.empty() ? "-" : a.type) + "\n";
   }
   for (const auto& f : follows) {
     s += "F " + f.follower + " " + f.room + " " + std::to_string(f.first_answer_us) + " " + (f.complete ? "1" : "0") + " ";
@@ -105,8 +106,9 @@ bool WorkerOutput::Parse(const std::string& text, WorkerOutput* out) {
       o.count[f[0]] += std::strtoll(f[1].c_str(), nullptr, 10);
     } else if (kind == 'A') {
       auto f = Split(rest, ' ');
-      if (f.size() != 5) return false;
-      o.acks.push_back({f[0], f[1], std::strtoll(f[2].c_str(), nullptr, 10), f[3], std::strtoll(f[4].c_str(), nullptr, 10)});
+      if (f.size() != 6) return false;
+      o.acks.push_back({f[0], f[1], std::strtoll(f[2].c_str(), nullptr, 10), f[3], std::strtoll(f[4].c_str(), nullptr, 10),
+                        f[5] == "-" ? std::string() : f[5]});
     } else if (kind == 'F') {
       auto f = Split(rest, ' ');
       if (f.size() < 4) return false;

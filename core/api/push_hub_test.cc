@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <set>
 
 namespace danmu::core {
 namespace {
@@ -21,6 +22,7 @@ class ModelReadModel : public ReadModel {
   Result<PollResult> Poll(const PollRequest& req) override {
     std::lock_guard lock(mu_);
     polls++;
+    requests.push_back({req.live_room, req.thin_limit, req.viewer_uid});
     const int64_t top = scores_.empty() ? 0 : scores_.back();
     const int64_t cap = req.until ? std::min(req.until->after[0], top) : top;
     PollResult out;
@@ -45,7 +47,7 @@ class ModelReadModel : public ReadModel {
     out.count = static_cast<int>(take.size());
     return out;
   }
-  int64_t Online(const std::string&) override { return 0; }
+  int64_t Online(const std::string&) override { return online; }
   Result<Cursor> Top(const std::string&) override {
     std::lock_guard lock(mu_);
     Cursor c;
@@ -53,6 +55,13 @@ class ModelReadModel : public ReadModel {
     return c;
   }
   int polls = 0;
+  int64_t online = 0;
+  struct Seen {
+    std::string live_room;
+    int thin_limit;
+    std::string viewer_uid;
+  };
+  std::vector<Seen> requests;  // every Poll, in order
 
  private:
   std::mutex mu_;
@@ -111,9 +120,11 @@ class PushHubTest : public ::testing::Test {
   void MakeHub() {
     hub_ = std::make_unique<PushHub>(config_, &model_, &codec_, hooks_, clock_, metrics_.get());
   }
-  Client Connect(const std::string& room, const std::string& cursor = "", const std::string& address = "10.0.0.1") {
+  Client Connect(const std::string& room, const std::string& cursor = "", const std::string& address = "10.0.0.1",
+                 const std::string& uid = "") {
     PushOpenRequest req;
     req.live_room = room;
+    req.uid = uid;
     req.cursor = cursor;
     req.client_address = address;
     auto r = hub_->Open(req);
@@ -209,6 +220,45 @@ TEST_F(PushHubTest, StatusJsonListsTheBiggestRoomsWithTheirMode) {
             "\"rooms\":[{\"live_room\":\"big\",\"mode\":\"broadcast\",\"subscribers\":6},"
             "{\"live_room\":\"small\",\"mode\":\"notify_pull\",\"subscribers\":1}]}");
   EXPECT_EQ(hub_->StatusJson(1).find("small"), std::string::npos) << "at most max_rooms, the biggest first";
+}
+
+// Level 2 thins frames like polls: notify-pull pulls carry the thin limit and
+// the connection's own uid (its own comments are kept), a broadcast pull the
+// limit and no uid (the shared frame is nobody's own); frames say "thinned".
+TEST_F(PushHubTest, Level2ThinsFramesWithTheViewersOwnUidInNotifyPull) {
+  config_.degrade.thin_room_online = 10;
+  model_.online = 50;
+  hooks_.degrade = [](const std::string&) {
+    DegradeView d;
+    d.level = 2;
+    d.thin_limit = 3;
+    return d;
+  };
+  model_.Add(1);
+  MakeHub();
+  Client a = Connect("small", "", "10.0.0.1", "ua");
+  Client b = Connect("small", "", "10.0.0.1", "ub");
+  std::vector<Client> big;
+  for (int i = 0; i < 6; ++i) big.push_back(Connect("big", "", "10.0.0.1", "v" + std::to_string(i)));
+  hub_->RunOnce();
+  a.Read();
+  for (auto& c : big) c.Read();
+  std::set<std::string> small_uids;
+  int big_pulls = 0;
+  for (const auto& r : model_.requests) {
+    EXPECT_EQ(r.thin_limit, 3) << r.live_room;
+    if (r.live_room == "small") small_uids.insert(r.viewer_uid);
+    if (r.live_room == "big") {
+      ++big_pulls;
+      EXPECT_EQ(r.viewer_uid, "") << "a broadcast frame is shared: no viewer's own comments";
+    }
+  }
+  EXPECT_EQ(small_uids, (std::set<std::string>{"ua", "ub"}));
+  EXPECT_EQ(big_pulls, 1) << "one pull for the whole broadcast room";
+  ASSERT_FALSE(a.frames.empty());
+  EXPECT_NE(a.frames[0].find("\"thinned\":true"), std::string::npos) << a.frames[0];
+  ASSERT_FALSE(big[0].frames.empty());
+  EXPECT_NE(big[0].frames[0].find("\"level\":2"), std::string::npos) << big[0].frames[0];
 }
 
 TEST_F(PushHubTest, LateJoinerWithCursorCatchesUpThenSharesTheBroadcast) {

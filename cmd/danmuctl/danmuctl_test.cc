@@ -181,5 +181,33 @@ TEST_F(DanmuctlTest, BodiesAreWrittenAsJson) {
   EXPECT_EQ(o->getValue<std::string>("mode"), "checkpoint");
 }
 
+// danmuctl route: the words are checked by the admin API's own parser
+// before anything is sent, and the change goes to room A's router (the rule
+// set is one for both rooms).
+TEST_F(DanmuctlTest, RouteChangesAreCheckedThenSentToOneRoom) {
+  for (const char* bad : {"route set-percent 101", "route set-percent", "route deny --app-version 5.2.9-5.0.0",
+                          "route allow --email x", "route kill-switch maybe", "route"}) {
+    Outcome r = Ctl(bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_TRUE(rooms_.Take().empty()) << bad << ": a refused change must not reach a room";
+  }
+  Outcome r = Ctl("route set-percent 37");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto seen = rooms_.Take();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].room, "A");
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].path, "/v1/admin/route");
+  auto o = Body(seen[0]);
+  EXPECT_EQ(o->getValue<std::string>("op"), "set_percent");
+  EXPECT_EQ(o->getValue<int>("percent"), 37);
+  r = Ctl("route show --room B");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  seen = rooms_.Take();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].room, "B");
+  EXPECT_EQ(seen[0].method, "GET");
+}
+
 }  // namespace
 }  // namespace danmu

@@ -62,6 +62,7 @@
 #include "core/live/write_route.h"  // SplitList
 #include "replication/reconciler.h"
 #include "replication/ops/switchover.h"
+#include "routing/route_cli.h"
 
 namespace {
 
@@ -187,6 +188,10 @@ struct Command {
   int (*run)(const Context&, const Args&);
   // --json: a switch, or also "--json FILE" (commands that write a report).
   bool json_file = false;
+  // Everything after the command word (but the global flags) goes to the
+  // handler as positional words, which it validates itself (route: the same
+  // parser as the admin API's).
+  bool raw_args = false;
 };
 
 // Flags every command takes (where the rooms are).
@@ -204,6 +209,22 @@ Usage ParseCommand(const Command& cmd, const std::vector<std::string>& argv, siz
     return std::find_if(v.begin(), v.end(), [&](const ArgSpec& s) { return s.name == k; });
   };
   size_t seen_words = 0;
+  if (cmd.raw_args) {
+    for (size_t i = 0; i < argv.size(); ++i) {
+      const std::string& s = argv[i];
+      const bool global = s.rfind("--", 0) == 0 &&
+                          std::find(kGlobalFlags.begin(), kGlobalFlags.end(), s.substr(2)) != kGlobalFlags.end();
+      if (global) {
+        if (i + 1 >= argv.size()) return {s + " needs a value"};
+        a->flags[s.substr(2)] = argv[++i];
+      } else if (seen_words < words && s.rfind("--", 0) != 0) {
+        ++seen_words;
+      } else {
+        a->positional.push_back(s);
+      }
+    }
+    return {};
+  }
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& s = argv[i];
     if (s.rfind("--", 0) != 0) {
@@ -674,6 +695,48 @@ int Archive(const Context& c, const Args& args, const std::string& sub) {
   return 0;
 }
 int ArchiveStatus(const Context& c, const Args& args) { return Archive(c, args, "status"); }
+
+// The fleet's routing rules (routing/, DESIGN §13): one rule set in etcd for
+// both rooms, so a change goes to whichever room's admin API answers (A
+// first) and both routers serve it within routing.rules_refresh_ms.
+auto RouteCall(const Context& c, const std::string& url, const std::string& body) {
+  danmu::core::HttpCall call;
+  call.url = url + "/v1/admin/route";
+  call.headers["Authorization"] = "Bearer " + c.token;
+  if (!body.empty()) {
+    call.method = "POST";
+    call.headers["Content-Type"] = "application/json";
+    call.body = body;
+  }
+  return danmu::core::Fetch(call);
+}
+
+int RouteShow(const Context& c, const Args& args) {
+  const std::string url = args.Room("A") == "B" ? c.b_admin : c.a_admin;
+  auto r = RouteCall(c, url, "");
+  if (!r.ok()) return Fail(url + ": " + r.status().message());
+  std::printf("%s\n", r->body.c_str());
+  return r->status == 200 ? 0 : 1;
+}
+
+int RouteChange(const Context& c, const Args& args) {
+  auto body = danmu::routing::RouteChangeFromArgs(args.positional);
+  if (!body.ok()) {
+    std::fprintf(stderr, "danmuctl: route: %s\n", body.status().message().c_str());
+    return 2;
+  }
+  std::string last;
+  for (const std::string& url : {c.a_admin, c.b_admin}) {
+    auto r = RouteCall(c, url, *body);
+    if (!r.ok() || r->status >= 500) {
+      last = url + ": " + (r.ok() ? r->body : r.status().message());
+      continue;  // the other room's router writes the same rule set
+    }
+    std::printf("%s\n", r->body.c_str());
+    return r->status == 200 ? 0 : 1;
+  }
+  return Fail("no room accepted the change: " + last);
+}
 int ArchiveRun(const Context& c, const Args& args) { return Archive(c, args, "run"); }
 
 // The commands. To add one: a handler above and a line here (its words, its
@@ -712,6 +775,11 @@ const std::vector<Command>& Commands() {
        {{"room", RoomAB}}, {}, ArchiveStatus},
       {"archive run", "archive run LIVE_ROOM [--mode auto|checkpoint|archive] [--room A|B] [--json]",
        {{"LIVE_ROOM", LiveRoom}}, {{"mode", ArchiveMode}, {"room", RoomAB}}, {}, ArchiveRun},
+      {"route show", "route show [--room A|B]", {}, {{"room", RoomAB}}, {}, RouteShow},
+      {"route",
+       "route set-percent N | allow|deny --uid U|--device D|--app-version A-B|--platform P | remove allow|deny ... | "
+       "clear [allow|deny] | kill-switch on|off | transport ws|sse | poll-at-level 0..3",
+       {}, {}, {}, RouteChange, false, true},
   };
   return commands;
 }

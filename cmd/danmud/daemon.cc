@@ -153,6 +153,7 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
     hooks.degrade = [degrade](const std::string& live_room) { return degrade->View(live_room); };
     if (auto s = WireArchive(p, &hooks); !s.ok()) return s;
     if (auto s = WirePages(p, &hooks); !s.ok()) return s;
+    if (auto s = WireRouting(p, &hooks); !s.ok()) return s;
     p.frontend = std::make_unique<core::Frontend>(
         c, p.write_route.get(), p.cache.get(), std::make_unique<core::RedisClient>(c.redis, "live", p.metrics.get()),
         core::CursorCodec(cursor_secret), p.admin_token, *p.clock, p.metrics.get(), std::move(hooks));
@@ -210,6 +211,7 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(core::Config config) {
   RegisterAdminRoutes(p);
   RegisterArchiveRoutes(p);
   RegisterPushRoutes(p);
+  RegisterRoutingRoutes(p);
   core::AdminRouter* admin = p.admin.get();
   p.admin_server = std::make_unique<core::HttpServer>(
       c.http, c.http.admin_port, "admin", [admin](const core::HttpRequest& r) { return admin->Handle(r); },
@@ -253,6 +255,7 @@ Status Daemon::Start() {
   if (p.public_server) p.public_server->Start();
   if (p.probe) p.probe->Start();
   StartPages(p);
+  StartRouting(p);
   core::LogWarn("danmud_started", {{"room", p.config.room}, {"role", core::RoleName(p.state->role())},
                                    {"epoch", std::to_string(p.state->epoch())},
                                    {"public_port", std::to_string(p.config.http.public_port)},
@@ -266,6 +269,9 @@ void Daemon::Stop() {
   // Stop taking requests first, then the writers, then the readers. Each
   // step is logged so that a slow shutdown says where it is stuck.
   auto step = [](const char* what) { core::LogInfo("shutdown_step", {{"step", what}}); };
+  // Drain first: routers stop handing this frontend out before it closes.
+  step("routing_drain");
+  DrainRouting(p);
   step("pages");
   StopPages(p);
   step("probe");
@@ -274,6 +280,8 @@ void Daemon::Stop() {
   StopPush(p);
   step("public_server");
   if (p.public_server) p.public_server->Stop();
+  step("routing");
+  StopRouting(p);
   step("frontend");
   if (p.frontend) p.frontend->Stop();
   step("forward_pool");

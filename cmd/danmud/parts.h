@@ -82,6 +82,16 @@ struct Daemon::Parts {
   std::unique_ptr<monitoring::StatusBoard> status_board;
 
   std::shared_ptr<struct PushParts> push;  // push_wiring.cc; null without a frontend
+
+  // --- routing (routing_wiring.cc): GET /v1/route, this frontend's
+  // registration in etcd, /v1/admin/route. Defined there, like ArchiveParts.
+  std::shared_ptr<struct RoutingParts> routing;
+  // Set on SIGTERM before anything stops: the registration says draining
+  // and is revoked, so routers stop handing this frontend out.
+  std::atomic<bool> draining{false};
+  // Open public connections, HTTP and long ones, as the edge counts them
+  // (edge/connection_limits.h): what routers balance on; 0 without a frontend.
+  int64_t PublicConnections() const { return public_server ? public_server->open_connections() : 0; }
 };
 
 // Promotes this room through the controller (and so the lease); with
@@ -107,6 +117,14 @@ std::string RoomStatusJson(Daemon::Parts& parts);
 core::Status WirePages(Daemon::Parts& parts, core::FrontendHooks* hooks);
 void StartPages(Daemon::Parts& parts);
 void StopPages(Daemon::Parts& parts);
+// The routing service (routing_wiring.cc): wired before the frontend (sets
+// hooks->route), admin routes with the others, started last, and on
+// shutdown deregistered first (drain), stopped after the public server.
+core::Status WireRouting(Daemon::Parts& parts, core::FrontendHooks* hooks);
+void RegisterRoutingRoutes(Daemon::Parts& parts);
+void StartRouting(Daemon::Parts& parts);
+void DrainRouting(Daemon::Parts& parts);
+void StopRouting(Daemon::Parts& parts);
 
 // Push fan-out (push_wiring.cc): the hub on the frontend's cache, its
 // WebSocket and SSE handlers on the public server (after it is built), the

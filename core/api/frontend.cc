@@ -86,6 +86,7 @@ std::string Frontend::RouteLabel(const HttpRequest& req) {
   }
   if (n >= 2 && seg[0] == "v1" && seg[1] == "replays") return "replay";
   if (n == 2 && seg[0] == "v1" && seg[1] == "status") return "status";
+  if (n == 2 && seg[0] == "v1" && seg[1] == "route") return "route";
   if (StaticFiles::Claims(req.path)) return n >= 1 && seg[0] == "static" ? "static" : "page";
   if (n >= 2 && seg[0] == "v1" && seg[1] == "admin") return "admin_" + (n > 2 ? std::string(seg[2]) : std::string("root"));
   if (req.path == "/metrics" || req.path == "/healthz") return req.path.substr(1);
@@ -128,6 +129,11 @@ HttpResponse Frontend::Serve(const HttpRequest& req, Respond* async) {
       return HttpResponse::RateLimited("too many requests from this address");
     }
     return hooks_.replay(req);
+  }
+  if (n == 2 && seg[0] == "v1" && seg[1] == "route") {
+    if (!ip_limiter_.Allow(req.client_address)) return HttpResponse::RateLimited("too many requests from this address");
+    if (!hooks_.route) return HttpResponse::Error(404, "not_found", "no routing service in this danmud (routing.enabled)");
+    return hooks_.route(req);
   }
   const bool status_route = n == 2 && seg[0] == "v1" && seg[1] == "status";
   if (status_route || StaticFiles::Claims(req.path)) {

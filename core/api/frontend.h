@@ -58,6 +58,8 @@ struct FrontendHooks {
   std::function<HttpResponse(const HttpRequest&)> status;
   // The pages (/, /watch/{room}, /status, /static/...); absent: 404.
   std::shared_ptr<const StaticFiles> pages;
+  // GET /v1/route: the routing service (routing/router.h); absent: 404.
+  std::function<HttpResponse(const HttpRequest&)> route;
 };
 
 class Frontend {

@@ -584,6 +584,30 @@ const std::vector<Section>& Sections() {
       }));
     }
     {
+      using O = RoutingOptions;
+      v.push_back(MakeSection<O>("routing", false, Part(&Config::routing), {
+          Flag("enabled", &O::enabled, "serve GET /v1/route and register this frontend"),
+          Text("prefix", &O::prefix, "etcd key prefix of the rules and the edge registrations", "/.../",
+               [](const std::string& v) {
+                 return v.size() >= 2 && v.front() == '/' && v.back() == '/' && v.size() <= 128 ? "" : "must start and end with '/' (at most 128 characters)";
+               },
+               {"danmu", "\"\""}),
+          Text("advertise_url", &O::advertise_url, "this frontend's public base URL; empty: http://<bind>:<public_port>",
+               "http://host:port or empty",
+               [](const std::string& v) {
+                 return v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0 ? "" : "must be an http(s):// URL or empty";
+               },
+               {"127.0.0.1:1"}),
+          Num("rules_refresh_ms", &O::rules_refresh_ms, Range<int>{100, 600000}, "re-read the rule set this often"),
+          Num("edge_refresh_ms", &O::edge_refresh_ms, Range<int>{100, 600000}, "re-read the registered edges this often"),
+          Num("edge_ttl_s", &O::edge_ttl_s, Range<int>{2, 3600}, "the registration's lease TTL"),
+          Num("register_interval_ms", &O::register_interval_ms, Range<int>{100, 600000}, "renew the registration this often"),
+          Num("max_endpoints", &O::max_endpoints, Range<int>{1, 20}, "endpoints handed to one client"),
+          Num("poll_recheck_ms", &O::poll_recheck_ms, Range<int>{1000, 3600000}, "a polling client asks again after this"),
+          Num("reconnect_base_ms", &O::reconnect_base_ms, Range<int>{100, 600000}, "a long-connection client's first reconnect delay"),
+      }));
+    }
+    {
       using O = ProbeOptions;
       v.push_back(MakeSection<O>("probe", false, Part(&Config::probe), {
           Num("interval_ms", &O::interval_ms, kLongMs, "one probe round per interval"),
@@ -620,6 +644,10 @@ void Validate(Reader& r, const Config& c) {
   if (c.ha.lease_renew_ms * 2 + c.ha.lease_margin_ms > c.ha.lease_ttl_s * 1000) {
     r.Fail("ha.lease_renew_ms", "must leave room for two renewals and the margin inside the TTL "
                                 "(2 x lease_renew_ms + lease_margin_ms <= lease_ttl_s x 1000)");
+  }
+  if (c.routing.register_interval_ms * 2 > c.routing.edge_ttl_s * 1000) {
+    r.Fail("routing.register_interval_ms", "must leave room for two renewals inside routing.edge_ttl_s "
+                                           "(2 x register_interval_ms <= edge_ttl_s x 1000)");
   }
   if (c.cache.window > c.processor.live_cap) r.Fail("cache.window", "must not exceed processor.live_cap");
   if (c.processor.batch_ceiling < c.processor.batch_max) {

@@ -234,6 +234,21 @@ struct EtcdOptions {
   int timeout_ms = 1000;       // per request and member
 };
 
+// The routing service (routing/, DESIGN §13): GET /v1/route on the public
+// port, /v1/admin/route, this frontend's registration in etcd for discovery.
+struct RoutingOptions {
+  bool enabled = true;             // serve GET /v1/route (a frontend only)
+  std::string prefix = "/danmu/";  // etcd key prefix: <prefix>route/rules, <prefix>edges/<room>/<id>
+  std::string advertise_url;       // this frontend's public base URL for clients; "" = http://<bind>:<public_port>
+  int rules_refresh_ms = 1000;     // re-read the fleet's rule set this often
+  int edge_refresh_ms = 1000;      // re-read the registered edges this often
+  int edge_ttl_s = 10;             // the registration's etcd lease: a dead frontend leaves the lists after this
+  int register_interval_ms = 2000; // renew the lease and rewrite the record this often
+  int max_endpoints = 3;           // endpoints handed to one client (local room first)
+  int poll_recheck_ms = 60000;     // a polling client asks the router again after this
+  int reconnect_base_ms = 1000;    // a long-connection client's first reconnect delay
+};
+
 struct Config {
   std::string room;            // this datacenter: A, B, ...
   Role role = Role::kPrimary;  // initial role; promotion changes it at runtime
@@ -260,6 +275,7 @@ struct Config {
   ProbeOptions probe;
   WebOptions web;
   PushOptions push;
+  RoutingOptions routing;
 
   bool Runs(const std::string& component) const;
 };

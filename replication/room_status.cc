@@ -214,6 +214,7 @@ RoomStatus CollectRoomStatus(const RoomStatusSources& src) {
   if (src.edge_connections) s.edge.connections = src.edge_connections();
   if (src.edge_requests_in_flight) s.edge.requests_in_flight = src.edge_requests_in_flight();
   if (src.push) src.push(&s.push);
+  if (src.routing) s.routing = src.routing();
   if (src.lease) s.lease_json = src.lease->StatusJson();
   if (src.reconcile_prompt) s.reconcile_json = src.reconcile_prompt->StatusJson();
   return s;

@@ -16,7 +16,7 @@
 //
 // Wire form:
 //   {"room","role","epoch","writes_frozen",...,
-//    "replication":{...},"processor":{...},"cache":{...},"edge":{...},"push":{...},
+//    "replication":{...},"processor":{...},"cache":{...},"edge":{...},"push":{...},"routing":{...},
 //    "partitions":[{"partition","lag","committed","high","owned","worker","lag_seconds"}]}
 // "partitions": every partition of the live topic as this danmud's processor
 // sees it (the group's committed offsets), the ones it owns marked; empty
@@ -75,13 +75,22 @@
   X(int64_t, connections, -1)       /* open WebSocket + SSE connections; -1: no push here */ \
   X(int64_t, broadcast_rooms, 0)    /* live rooms in broadcast mode (the rest: notify-pull) */
 
+#define DANMU_ROOM_STATUS_ROUTING(X)                                          \
+  X(int64_t, rules_version, -1)     /* the rule set this router serves; -1: no router here */ \
+  X(int64_t, percent, 0)            /* gray release of long connections */    \
+  X(bool, kill_switch, false)                                                 \
+  X(bool, rules_stale, false)       /* etcd unreadable: the last rules are served */ \
+  X(int64_t, edges, 0)              /* registered edges in this router's list, every room */ \
+  X(bool, registered, false)        /* this danmud's own registration holds a live lease */
+
 // S(struct type, member and JSON key, field table)
 #define DANMU_ROOM_STATUS_SECTIONS(S)                                         \
   S(ReplicationStatus, replication, DANMU_ROOM_STATUS_REPLICATION)            \
   S(ProcessorStatus, processor, DANMU_ROOM_STATUS_PROCESSOR)                  \
   S(CacheStatus, cache, DANMU_ROOM_STATUS_CACHE)                              \
   S(EdgeStatus, edge, DANMU_ROOM_STATUS_EDGE)                                \
-  S(PushStatus, push, DANMU_ROOM_STATUS_PUSH)
+  S(PushStatus, push, DANMU_ROOM_STATUS_PUSH)                                 \
+  S(RoutingStatus, routing, DANMU_ROOM_STATUS_ROUTING)
 // clang-format on
 
 namespace danmu::core {
@@ -163,6 +172,8 @@ struct RoomStatusSources {
   // Push fan-out (core/api/push_hub.h, wired in cmd/): fills the section;
   // absent = no push here.
   std::function<void(RoomStatus::PushStatus*)> push;
+  // The routing service (routing/, a layer above); absent = no router here.
+  std::function<RoomStatus::RoutingStatus()> routing;
 };
 
 // A snapshot of the room now (each value read once, without a common lock).

@@ -17,6 +17,7 @@ constexpr const char* kServedBefore =
     R"("applied":55,"backlog":12,"backlog_sampled_at_ms":123400,"instance":"A@h1:17001","batch_limit":400},)"
     R"("cache":{"hot_rooms":4},"edge":{"connections":5000,"requests_in_flight":17},)"
     R"("push":{"enabled":true,"poll_only":true,"connections":4200,"broadcast_rooms":3},)"
+    R"("routing":{"rules_version":9,"percent":37,"kill_switch":true,"rules_stale":true,"edges":2,"registered":true},)"
     R"("partitions":[{"partition":0,"lag":5,"committed":10,"high":15,"owned":true,"worker":1,"lag_seconds":0.400000},)"
     R"({"partition":1,"lag":0,"committed":7,"high":7,"owned":false,"worker":-1,"lag_seconds":-1.000000}]})";
 
@@ -40,6 +41,12 @@ TEST(RoomStatus, ParsesTheServedForm) {
   EXPECT_TRUE(s->push.poll_only);
   EXPECT_EQ(s->push.connections, 4200);
   EXPECT_EQ(s->push.broadcast_rooms, 3);
+  EXPECT_EQ(s->routing.rules_version, 9);
+  EXPECT_EQ(s->routing.percent, 37);
+  EXPECT_TRUE(s->routing.kill_switch);
+  EXPECT_TRUE(s->routing.rules_stale);
+  EXPECT_EQ(s->routing.edges, 2);
+  EXPECT_TRUE(s->routing.registered);
   EXPECT_DOUBLE_EQ(s->replication.lag_seconds, 0.25);
   EXPECT_TRUE(s->replication.link_up);
   EXPECT_EQ(s->replication.offset_lag_bytes, 42);
@@ -101,6 +108,7 @@ TEST(RoomStatus, MissingFieldsTakeTheirDefaults) {
   EXPECT_EQ(s->edge.connections, -1);  // an older danmud: no edge section
   EXPECT_EQ(s->push.connections, -1);  // nor a push section
   EXPECT_FALSE(s->push.enabled);
+  EXPECT_EQ(s->routing.rules_version, -1);  // nor a routing one
   EXPECT_DOUBLE_EQ(s->processor.delay_seconds, -1);
 }
 

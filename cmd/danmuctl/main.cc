@@ -344,6 +344,13 @@ int PrintStatus(const Context& c, const Args& args) {
                   static_cast<long long>(s->lease_remaining_ms), static_cast<long long>(s->acks_refused),
                   s->lease_holder.empty() ? "" : (" holder " + s->lease_holder).c_str());
     }
+    // The routing service (DESIGN §13): the rule set this room's router serves.
+    if (s->routing.rules_version >= 0) {
+      std::printf("        routing rules v%lld percent %lld kill-switch %s%s edges %lld %s\n",
+                  static_cast<long long>(s->routing.rules_version), static_cast<long long>(s->routing.percent),
+                  s->routing.kill_switch ? "ON" : "off", s->routing.rules_stale ? " STALE (etcd unreadable)" : "",
+                  static_cast<long long>(s->routing.edges), s->routing.registered ? "registered" : "NOT REGISTERED");
+    }
     if (s->reconcile_needed) {
       std::printf("        RECONCILE NEEDED: danmuctl reconcile --room %s --from-kafka %s (%s)\n", s->reconcile_into.c_str(),
                   s->reconcile_from.c_str(), s->reconcile_reason.c_str());

@@ -30,6 +30,7 @@ std::string StatusJson(Daemon::Parts& p) {
     src.edge_requests_in_flight = [server] { return server->requests_in_flight(); };
   }
   src.push = PushStatusSource(p);
+  src.routing = RoutingStatusSource(p);
   return replication::CollectRoomStatus(src).ToJson();
 }
 

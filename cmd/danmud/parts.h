@@ -125,6 +125,9 @@ void RegisterRoutingRoutes(Daemon::Parts& parts);
 void StartRouting(Daemon::Parts& parts);
 void DrainRouting(Daemon::Parts& parts);
 void StopRouting(Daemon::Parts& parts);
+// The status section of the router (rule set, edges, own registration);
+// empty without a router.
+std::function<replication::RoomStatus::RoutingStatus()> RoutingStatusSource(Daemon::Parts& parts);
 
 // Push fan-out (push_wiring.cc): the hub on the frontend's cache, its
 // WebSocket and SSE handlers on the public server (after it is built), the

@@ -130,4 +130,20 @@ void StopRouting(Daemon::Parts& p) {
   p.routing->rules->Stop();
 }
 
+std::function<replication::RoomStatus::RoutingStatus()> RoutingStatusSource(Daemon::Parts& p) {
+  if (!p.routing) return {};
+  RoutingParts* r = p.routing.get();
+  return [r] {
+    replication::RoomStatus::RoutingStatus s;
+    auto rules = r->rules->Current();
+    s.rules_version = rules->version;
+    s.percent = rules->percent;
+    s.kill_switch = rules->kill_switch;
+    s.rules_stale = r->rules->stale();
+    s.edges = r->directory ? static_cast<int64_t>(r->directory->All().size()) : 0;
+    s.registered = r->registrar && r->registrar->registered();
+    return s;
+  };
+}
+
 }  // namespace danmu::cmd

@@ -649,6 +649,12 @@ void Validate(Reader& r, const Config& c) {
     r.Fail("routing.register_interval_ms", "must leave room for two renewals inside routing.edge_ttl_s "
                                            "(2 x register_interval_ms <= edge_ttl_s x 1000)");
   }
+  // Clients connect to the advertised URL: a wildcard bind address is not one.
+  if (c.routing.enabled && c.routing.advertise_url.empty() &&
+      (c.http.bind == "0.0.0.0" || c.http.bind == "::" || c.http.bind.empty())) {
+    r.Fail("routing.advertise_url", "must be set when http.bind is a wildcard address (" + c.http.bind +
+                                        "): it is the URL handed to clients");
+  }
   if (c.cache.window > c.processor.live_cap) r.Fail("cache.window", "must not exceed processor.live_cap");
   if (c.processor.batch_ceiling < c.processor.batch_max) {
     r.Fail("processor.batch_ceiling", "must be at least processor.batch_max");

@@ -71,6 +71,10 @@ TEST(ConfigTest, BadConfigsNameTheKey) {
       {base + "etcd: {endpoints: '127.0.0.1:2379'}\n", "etcd.endpoints"},
       {base + "etcd: {endpoints: 'http://a:1,http://b'}\n", "etcd.endpoints"},
       {base + "etcd: {timeout_ms: 0}\n", "etcd.timeout_ms"},
+      {base + "routing: {edge_ttl_s: 2, register_interval_ms: 1500}\n", "routing.register_interval_ms"},
+      {"room: A\nrole: primary\nhttp: {bind: 0.0.0.0, public_port: 1, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "routing.advertise_url"},
+      {base + "routing: {prefix: danmu}\n", "routing.prefix"},
+      {base + "routing: {max_endpoints: 0}\n", "routing.max_endpoints"},
       {"room: A\nrole: primary\nhttp: {public_port: 70000, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "http.public_port"},
   };
   for (const auto& c : cases) {

@@ -9,7 +9,8 @@ Usage: PROMETHEUS_URL=http://127.0.0.1:27040 grafana/tests/dashboard_query_check
    default A,B) successfully at least 3 times and it is up now.
 2. Unless DANMU_QUERY_CHECK_TRAFFIC=0, sends a little benign public traffic to
    each room (DANMU_A_HTTP, DANMU_B_HTTP): starts the live room
-   "query-check", posts a comment and likes, polls twice, lists users.
+   "query-check", posts a comment and likes, polls twice, lists users,
+   asks the router once (GET /v1/route).
    Counters that only appear once used (writes by type, polls, cache hits,
    forwarded writes) then exist even when no other test ran before. Then
    waits (bounded) until Prometheus has scraped the new series a few times,
@@ -142,6 +143,9 @@ def send_traffic(rooms):
             ("GET", "/users", None),
         ]
         results = [f"{m} {p} -> {http(m, base + p, b)}" for m, p, b in steps]
+        # One routing decision (danmu_route_decisions_total exists once used).
+        route = os.environ[f"DANMU_{room}_HTTP"].rstrip("/") + f"/v1/route?uid=query-check&room={live}"
+        results.append(f"GET /v1/route -> {http('GET', route)}")
         log(f"traffic to room {room}: " + "; ".join(results))
         sent.append(room)
     return sent

@@ -48,7 +48,7 @@ int Percent(const char* admin_env) {
   return o ? o->getObject("rules")->getValue<int>("percent") : -1;
 }
 
-std::string Run(const std::string& args, int* rc) {
+std::string Ctl(const std::string& args, int* rc) {
   std::string out;
   *rc = testing::RunCapture(testing::Danmuctl(args) + " 2>&1", &out);
   return out;
@@ -58,7 +58,7 @@ TEST(RoutingTest, AChangeThroughDanmuctlIsServedByBothRoomsAndABadOneChangesNoth
   ASSERT_TRUE(WaitFor([] { return Version("DANMU_A_ADMIN") >= 0 && Version("DANMU_B_ADMIN") >= 0; }, 20000))
       << "GET /v1/admin/route did not answer in both rooms\n" << testing::MergedLogs();
   int rc = 0;
-  std::string out = Run("route set-percent 37", &rc);
+  std::string out = Ctl("route set-percent 37", &rc);
   ASSERT_EQ(rc, 0) << out;
   const int64_t v = Version("DANMU_A_ADMIN") > Version("DANMU_B_ADMIN") ? Version("DANMU_A_ADMIN") : Version("DANMU_B_ADMIN");
   // Both routers serve it within the refresh bound (routing.rules_refresh_ms, 1 s, plus slack).
@@ -75,7 +75,7 @@ TEST(RoutingTest, AChangeThroughDanmuctlIsServedByBothRoomsAndABadOneChangesNoth
   // Refused before anything is sent (danmuctl checks with the API's parser) ...
   for (const char* bad : {"route set-percent 101", "route deny --app-version 5.2.9-5.0.0", "route allow --email x",
                           "route kill-switch maybe"}) {
-    out = Run(bad, &rc);
+    out = Ctl(bad, &rc);
     EXPECT_EQ(rc, 2) << bad << ": " << out;
   }
   // ... and by the admin API itself.
@@ -87,7 +87,7 @@ TEST(RoutingTest, AChangeThroughDanmuctlIsServedByBothRoomsAndABadOneChangesNoth
   EXPECT_EQ(unauth->status, 401);
   EXPECT_EQ(Percent("DANMU_A_ADMIN"), 37);
   EXPECT_EQ(Percent("DANMU_B_ADMIN"), 37);
-  out = Run("route set-percent 0", &rc);
+  out = Ctl("route set-percent 0", &rc);
   ASSERT_EQ(rc, 0) << out;
 }
 
@@ -127,7 +127,7 @@ TEST(RoutingTest, GetRouteAnswersBadQueriesWithAJsonError) {
     // No push layer is served by danmud yet: whatever the rules say, every
     // client is told to poll (never handed a long connection that fails).
     EXPECT_EQ(o->getValue<std::string>("transport"), "poll") << ok->body;
-    for (const std::string bad : {"/v1/route?uid=u1&room=r1&app_version=" + std::string(41, '1'),
+    for (const std::string& bad : {"/v1/route?uid=u1&room=r1&app_version=" + std::string(41, '1'),
                                   std::string("/v1/route?uid=u1&room=r1&platform=WEB%21"),
                                   std::string("/v1/route?room=r1&uid=bad%20uid"), std::string("/v1/route?uid=u1&room=bad%2Froom")}) {
       auto r = testing::Get(Env(http) + bad);

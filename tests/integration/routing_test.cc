@@ -8,11 +8,17 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "tests/integration/stack_env.h"
 
@@ -46,6 +52,55 @@ int64_t Version(const char* admin_env) {
 int Percent(const char* admin_env) {
   auto o = Shown(admin_env);
   return o ? o->getObject("rules")->getValue<int>("percent") : -1;
+}
+
+// A 4xx answer with the JSON error shape {"error":{"code","message"}}; an
+// empty string when it is one, else what is wrong.
+std::string NotA4xxJsonError(const core::Result<core::HttpResponse>& r) {
+  if (!r.ok()) return "no answer: " + r.status().message();
+  if (r->status < 400 || r->status >= 500) return "status " + std::to_string(r->status) + ": " + r->body;
+  auto o = Json(r->body);
+  if (!o || !o->has("error")) return "no JSON error: " + r->body;
+  auto e = o->getObject("error");
+  if (!e || !e->has("code") || !e->has("message") || e->getValue<std::string>("code").empty() ||
+      e->getValue<std::string>("message").empty()) {
+    return "error without code and message: " + r->body;
+  }
+  return "";
+}
+
+// The `port` of an http://host:port URL.
+int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
+
+// `n` TCP connections to 127.0.0.1:`port`, opened and held (no request sent).
+std::vector<int> OpenConnections(int port, int n) {
+  std::vector<int> fds;
+  for (int i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+      fds.push_back(fd);
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  return fds;
+}
+
+// The connections that room `room`'s registration reports in a router's
+// list; -1 when it is not listed.
+int64_t ConnectionsOf(const char* admin_env, const std::string& room) {
+  auto o = Shown(admin_env);
+  if (!o) return -1;
+  auto edges = o->getArray("edges");
+  for (size_t i = 0; i < edges->size(); ++i) {
+    auto e = edges->getObject(i);
+    if (e->getValue<std::string>("room") == room) return e->getValue<int64_t>("connections");
+  }
+  return -1;
 }
 
 std::string Ctl(const std::string& args, int* rc) {
@@ -128,19 +183,162 @@ TEST(RoutingTest, GetRouteAnswersBadQueriesWithAJsonError) {
     // client is told to poll (never handed a long connection that fails).
     EXPECT_EQ(o->getValue<std::string>("transport"), "poll") << ok->body;
     for (const std::string& bad : {"/v1/route?uid=u1&room=r1&app_version=" + std::string(41, '1'),
+                                  std::string("/v1/route?uid=u1&room=r1&app_version=5.2%0A"),
                                   std::string("/v1/route?uid=u1&room=r1&platform=WEB%21"),
+                                  std::string("/v1/route?uid=u1&room=r1&device=") + std::string(129, 'd'),
+                                  std::string("/v1/route?uid=u1&room=r1&device=a%2Fb"),
                                   std::string("/v1/route?room=r1&uid=bad%20uid"), std::string("/v1/route?uid=u1&room=bad%2Froom")}) {
       auto r = testing::Get(Env(http) + bad);
-      ASSERT_TRUE(r.ok());
-      EXPECT_GE(r->status, 400) << bad << " -> " << r->body;
-      EXPECT_LT(r->status, 500) << bad << " -> " << r->body;
-      auto e = Json(r->body);
-      ASSERT_TRUE(e && e->has("error")) << bad << " -> " << r->body;
+      EXPECT_EQ(NotA4xxJsonError(r), "") << http << bad;
+      if (r.ok()) {
+        EXPECT_EQ(r->status, 400) << bad << " -> " << r->body;
+      }
     }
     auto post = testing::Post(Env(http) + "/v1/route", "{}");
+    EXPECT_EQ(NotA4xxJsonError(post), "") << "POST /v1/route";
     ASSERT_TRUE(post.ok());
     EXPECT_EQ(post->status, 405) << post->body;
   }
+}
+
+// POST /v1/admin/route refuses every malformed change with a 400 and a JSON
+// error, changes nothing (same version, same rules in both rooms), and counts
+// each refusal.
+TEST(RoutingTest, AdminRouteRefusesBadChangesAndChangesNothing) {
+  ASSERT_TRUE(WaitFor([] { return Version("DANMU_A_ADMIN") >= 0 && Version("DANMU_B_ADMIN") >= 0; }, 20000))
+      << "GET /v1/admin/route did not answer in both rooms\n" << testing::MergedLogs();
+  const int64_t version = Version("DANMU_A_ADMIN");
+  ASSERT_TRUE(WaitFor([&] { return Version("DANMU_B_ADMIN") == version; }, 10000)) << "the rooms serve different versions";
+  auto shown = [](const char* admin) {
+    auto o = Shown(admin);
+    if (!o) return std::string("unreachable");
+    std::ostringstream out;
+    o->getObject("rules")->stringify(out);
+    return out.str();
+  };
+  const std::string before = shown("DANMU_A_ADMIN");
+  const std::string invalid = "danmu_route_rule_changes_total{room=\"A\",result=\"invalid\"}";
+  const double invalid_before = testing::MetricSample("DANMU_A_ADMIN", invalid);
+  const std::vector<std::string> bad = {
+      "not json",
+      "[]",
+      "{}",
+      R"({"op":"fly"})",
+      R"({"op":"set_percent"})",
+      R"({"op":"set_percent","percent":101})",
+      R"({"op":"set_percent","percent":-1})",
+      R"({"op":"set_percent","percent":"10"})",
+      R"({"op":"set_percent","percent":10,"extra":1})",
+      R"({"op":"deny","app_version":"5.2.9-5.0.0"})",
+      R"({"op":"deny","app_version":"five"})",
+      R"({"op":"allow","email":"x@y"})",
+      R"({"op":"allow","uid":"a","device":"b"})",
+      R"({"op":"allow","uid":"bad uid"})",
+      R"({"op":"allow","platform":"WEB"})",
+      R"({"op":"kill_switch","on":"maybe"})",
+      R"({"op":"set_transport","transport":"carrier-pigeon"})",
+      R"({"op":"set_poll_at_level","level":4})",
+      R"({"op":"remove","list":"grey","uid":"a"})",
+      R"({"op":"clear","list":"maybe"})",
+  };
+  for (const std::string& body : bad) {
+    auto r = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", body);
+    EXPECT_EQ(NotA4xxJsonError(r), "") << body;
+    if (r.ok()) {
+      EXPECT_EQ(r->status, 400) << body << " -> " << r->body;
+    }
+  }
+  EXPECT_EQ(testing::MetricSample("DANMU_A_ADMIN", invalid), invalid_before + static_cast<double>(bad.size()))
+      << "each refused change is counted";
+  auto unauth = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", R"({"op":"set_percent","percent":5})", false);
+  EXPECT_EQ(NotA4xxJsonError(unauth), "") << "without a token";
+  if (unauth.ok()) {
+    EXPECT_EQ(unauth->status, 401);
+  }
+  auto put = testing::Get(Env("DANMU_A_ADMIN") + "/v1/admin/route/extra");
+  EXPECT_EQ(NotA4xxJsonError(put), "") << "GET /v1/admin/route/extra";
+  // Nothing changed, in either room (B reloads within routing.rules_refresh_ms;
+  // a refused change never reaches the store, so B's rules stay A's).
+  EXPECT_EQ(Version("DANMU_A_ADMIN"), version);
+  EXPECT_EQ(shown("DANMU_A_ADMIN"), before);
+  EXPECT_EQ(Version("DANMU_B_ADMIN"), version);
+  EXPECT_EQ(shown("DANMU_B_ADMIN"), before);
+}
+
+// The router hands out registered edges, this room's first, and counts its
+// decisions and the fallbacks clients report.
+TEST(RoutingTest, RouteHandsOutRegisteredEdgesLocalRoomFirstAndCountsFallbacks) {
+  ASSERT_TRUE(WaitFor([] { return EdgesOf("DANMU_A_ADMIN", "A") == 1 && EdgesOf("DANMU_A_ADMIN", "B") == 1 &&
+                                  EdgesOf("DANMU_B_ADMIN", "A") == 1 && EdgesOf("DANMU_B_ADMIN", "B") == 1; }, 20000))
+      << "both routers list both frontends\n" << testing::MergedLogs();
+  for (auto [http, own, other] : {std::tuple{"DANMU_A_HTTP", "DANMU_A_HTTP", "DANMU_B_HTTP"},
+                                  std::tuple{"DANMU_B_HTTP", "DANMU_B_HTTP", "DANMU_A_HTTP"}}) {
+    auto r = testing::Get(Env(http) + "/v1/route?uid=u7&room=r7");
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+    auto o = Json(r->body);
+    ASSERT_TRUE(o) << r->body;
+    auto endpoints = o->getArray("endpoints");
+    ASSERT_EQ(endpoints->size(), 2u) << r->body;
+    EXPECT_EQ(endpoints->getElement<std::string>(0), Env(own) + "/v1/rooms/r7/messages") << r->body;
+    EXPECT_EQ(endpoints->getElement<std::string>(1), Env(other) + "/v1/rooms/r7/messages") << r->body;
+    EXPECT_EQ(o->getValue<std::string>("poll_url"), Env(own) + "/v1/rooms/r7/messages") << r->body;
+    EXPECT_GT(o->getValue<int64_t>("retry_after_ms"), 0) << r->body;
+  }
+  // An allowlisted uid would get a long connection, but no push layer is
+  // served yet: the held "move to polling" switch makes it poll (degraded);
+  // the others are outside the 0 % rollout (percent_out).
+  auto allow = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", R"({"op":"allow","uid":"routed-in"})");
+  ASSERT_TRUE(allow.ok());
+  ASSERT_EQ(allow->status, 200) << allow->body;
+  const int64_t v = Version("DANMU_A_ADMIN");
+  ASSERT_TRUE(WaitFor([&] { return Version("DANMU_B_ADMIN") >= v; }, 10000)) << "room B did not load the allowlist";
+  const std::string fallbacks = "danmu_route_client_fallbacks_total{room=\"B\",reason=\"connect_failed\"}";
+  const std::string other = "danmu_route_client_fallbacks_total{room=\"B\",reason=\"other\"}";
+  const std::string degraded = "danmu_route_decisions_total{room=\"B\",reason=\"degraded\",transport=\"poll\"}";
+  const std::string out = "danmu_route_decisions_total{room=\"B\",reason=\"percent_out\",transport=\"poll\"}";
+  const double f0 = testing::MetricSample("DANMU_B_ADMIN", fallbacks);
+  const double o0 = testing::MetricSample("DANMU_B_ADMIN", other);
+  const double d0 = testing::MetricSample("DANMU_B_ADMIN", degraded);
+  const double p0 = testing::MetricSample("DANMU_B_ADMIN", out);
+  ASSERT_GE(f0, 0) << "room B's metrics unreachable";
+  for (auto [q, reason] : {std::pair{"uid=routed-in&fallback=connect_failed", "degraded"},
+                           std::pair{"device=d8&fallback=connect_failed", "percent_out"},
+                           std::pair{"uid=u9&fallback=made-up", "percent_out"}}) {
+    auto r = testing::Get(Env("DANMU_B_HTTP") + "/v1/route?room=r7&" + q);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << q << " -> " << r->body;
+    auto o = Json(r->body);
+    ASSERT_TRUE(o) << r->body;
+    EXPECT_EQ(o->getValue<std::string>("transport"), "poll") << q << " -> " << r->body;
+    EXPECT_EQ(o->getValue<std::string>("reason"), reason) << q << " -> " << r->body;
+    EXPECT_GE(o->getValue<int64_t>("rules_version"), v) << r->body;
+  }
+  EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", fallbacks), f0 + 2);
+  EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", other), o0 + 1) << "an unknown reason counts as other";
+  EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", degraded), d0 + 1);
+  EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", out), p0 + 2);
+  auto clear = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", R"({"op":"clear"})");
+  ASSERT_TRUE(clear.ok());
+  EXPECT_EQ(clear->status, 200) << clear->body;
+}
+
+// Registrations carry the open connections of the edge (HTTP and long ones
+// as edge/connection_limits.h counts them), what routers balance on.
+TEST(RoutingTest, RegistrationsCountTheEdgesOpenConnections) {
+  ASSERT_TRUE(WaitFor([] { return ConnectionsOf("DANMU_A_ADMIN", "B") >= 0; }, 20000))
+      << "room A's router does not list room B";
+  const int64_t before = ConnectionsOf("DANMU_A_ADMIN", "B");
+  constexpr int kHeld = 40;
+  std::vector<int> fds = OpenConnections(PortOf(Env("DANMU_B_HTTP")), kHeld);
+  ASSERT_EQ(fds.size(), static_cast<size_t>(kHeld)) << "could not open the connections";
+  // Within routing.register_interval_ms + edge_refresh_ms (1 s + 1 s in the stack).
+  const bool seen = WaitFor([&] { return ConnectionsOf("DANMU_A_ADMIN", "B") >= before + kHeld; }, 15000);
+  const int64_t held = ConnectionsOf("DANMU_A_ADMIN", "B");
+  for (int fd : fds) ::close(fd);
+  ASSERT_TRUE(seen) << "room B's registration reports " << held << " connections, expected >= " << before + kHeld;
+  EXPECT_TRUE(WaitFor([&] { return ConnectionsOf("DANMU_A_ADMIN", "B") < before + kHeld; }, 15000))
+      << "closed connections still counted: " << ConnectionsOf("DANMU_A_ADMIN", "B");
 }
 
 TEST(RoutingTest, BothFrontendsRegisterAndLeaveOnDrainOrDeath) {

@@ -3,7 +3,8 @@
 # on this machine (with the three-member etcd of the primary lease: room A,
 # room B, the witness site), idempotence, a planned failover (failover.yml)
 # and a planned drill back (drill.yml), each moving the lease, the loss of the
-# witness's etcd member, degradation (degrade.yml), teardown.
+# witness's etcd member, degradation (degrade.yml), the routing rollout
+# (route.yml: both routers list both frontends, 5 %, 101 % refused, 0 %), teardown.
 #
 #   ansible/tests/ansible_test.sh
 #
@@ -461,3 +462,28 @@ else
     $(declare -f playbook)
     playbook 60 playbooks/degrade.yml -e danmu_degrade_level=0"
 fi
+
+# --- 8. routing rollout (route.yml, through /v1/admin/route) ---------------------
+# The rule set and the edges each room's router serves (GET /v1/admin/route).
+route_percent_of() {
+  curl -fsS --max-time 3 "http://127.0.0.1:$1/v1/admin/route" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["rules"]["percent"])'
+}
+route_edges_of() {
+  curl -fsS --max-time 3 "http://127.0.0.1:$1/v1/admin/route" |
+    python3 -c 'import json,sys; print(",".join(sorted(e["room"] for e in json.load(sys.stdin)["edges"])))'
+}
+route_both_list_both() { [[ $(route_edges_of $((BASE + 1))) == A,B && $(route_edges_of $((BASE + 3))) == A,B ]]; }
+route_both_at() { [[ $(route_percent_of $((BASE + 1))) == "$1" && $(route_percent_of $((BASE + 3))) == "$1" ]]; }
+check "both frontends registered in discovery (etcd), listed by both routers" bash -xc "
+  $(declare -f route_edges_of route_both_list_both wait_until)
+  wait_until 30 route_both_list_both || { route_edges_of $((BASE + 1)); route_edges_of $((BASE + 3)); exit 1; }"
+check "route.yml sets the rollout to 5 %: both rooms' routers serve it" bash -xc "
+  $(declare -f playbook route_percent_of route_both_at)
+  playbook 60 playbooks/route.yml -e danmu_route_percent=5 && route_both_at 5"
+check "route.yml refuses 101 % before changing anything" bash -xc "
+  $(declare -f playbook route_percent_of route_both_at)
+  ! playbook 60 playbooks/route.yml -e danmu_route_percent=101 && route_both_at 5"
+check "route.yml back to 0 %" bash -xc "
+  $(declare -f playbook route_percent_of route_both_at)
+  playbook 60 playbooks/route.yml -e danmu_route_percent=0 && route_both_at 0"

@@ -58,6 +58,13 @@ core::Status WirePages(Daemon::Parts& p, core::FrontendHooks* hooks) {
     }
     in.writes_total = CounterTotal(parts->metrics->messages_accepted);
     in.polls_total = CounterTotal(parts->metrics->polls);
+    if (auto routing = RoutingStatusSource(*parts)) {  // the status page's "route rollout" row
+      const auto r = routing();
+      in.route = std::map<std::string, double>{{"percent", static_cast<double>(r.percent)},
+                                               {"rules_version", static_cast<double>(r.rules_version)},
+                                               {"kill_switch", r.kill_switch ? 1.0 : 0.0},
+                                               {"edges", static_cast<double>(r.edges)}};
+    }
     return in;
   };
   monitoring::StatusBoard::PeerFetch peer;

@@ -139,5 +139,10 @@ void RegisterPushRoutes(Daemon::Parts& parts);
 std::string PushStatusJson(Daemon::Parts& parts);
 // Fills the "push" section of GET /v1/admin/status; empty without push.
 std::function<void(replication::RoomStatus::PushStatus*)> PushStatusSource(Daemon::Parts& parts);
+// For the router (routing_wiring.cc): whether this danmud serves long
+// connections right now (push.enabled and the "move to polling" switch off),
+// and how many it holds. Any thread.
+bool PushServing(Daemon::Parts& parts);
+int64_t PushConnections(Daemon::Parts& parts);
 
 }  // namespace danmu::cmd

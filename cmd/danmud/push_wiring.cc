@@ -100,4 +100,8 @@ void RegisterPushRoutes(Daemon::Parts& p) {
   });
 }
 
+bool PushServing(Daemon::Parts& p) { return p.push && p.config.push.enabled && !p.push->hub->poll_only(); }
+
+int64_t PushConnections(Daemon::Parts& p) { return p.push ? static_cast<int64_t>(p.push->hub->connections()) : 0; }
+
 }  // namespace danmu::cmd

@@ -60,7 +60,7 @@ core::Status WireRouting(Daemon::Parts& p, core::FrontendHooks* hooks) {
           rec.room = room;
           rec.url = self_url;
           rec.connections = parts->PublicConnections();
-          rec.long_connections = 0;  // this frontend serves no long connections yet (polling only)
+          rec.long_connections = PushConnections(*parts);  // WebSocket + SSE (push_wiring.cc)
           rec.draining = parts->draining.load();
           return rec;
         },
@@ -78,10 +78,12 @@ core::Status WireRouting(Daemon::Parts& p, core::FrontendHooks* hooks) {
       [parts](const std::string& live_room) {
         routing::DegradeInput d;
         if (parts->degrade) d.level = parts->degrade->View(live_room).level;
-        // No push layer (WebSocket/SSE) is served by this danmud yet: the
-        // router tells every client to poll, whatever the rules say, rather
-        // than hand out a long connection that would fail.
-        d.push_to_polling = true;
+        // Long connections only where the push layer serves them: with
+        // push.enabled false, or the operator's "move to polling" switch on
+        // (danmuctl push poll-only on), the router tells every client to
+        // poll whatever the rules say, rather than hand out a long
+        // connection that would be refused.
+        d.push_to_polling = !PushServing(*parts);
         return d;
       },
       r->metrics.get());

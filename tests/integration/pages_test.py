@@ -7,7 +7,9 @@ by danmud on the public port and checks, each wait bounded:
             the stage; hostile texts (<img onerror>, </script>) appear as text
             and run nothing; the like counter and the "likes paused" mark
             follow a degradation level set with danmuctl on that stream
-  fallback  with WebSocket refused (the page's WebSocket replaced by one that
+  fallback  at the router's 0 % the page polls without trying a long
+            connection; at 100 % (danmuctl route set-percent 100, put back to
+            0 after) with WebSocket refused (the page's WebSocket replaced by one that
             fails every handshake) the client gives up after exactly 3
             failed connects, polls, and still shows the next comment; without
             the block it uses WebSocket when the server offers it, else it
@@ -206,6 +208,23 @@ def test_viewer(b):
 
 def test_fallback(b):
     offered = ws_offered()
+    # The router at the stack's rules (0 %: nobody on long connections): the
+    # page asks it and polls, without trying a long connection.
+    b.navigate(f"{A_HTTP}/watch/{ROOM}")
+    wait_viewer_ready(b)
+    b.wait("window.__viewer.client.state.routed === true && window.__viewer.client.state.transport === 'poll'", 20,
+           "at 0 % the page did not poll as the router said")
+    attempts = b.eval("window.__viewer.client.state.wsAttempts + window.__viewer.client.state.sseAttempts")
+    assert attempts == 0, f"at 0 % the page tried {attempts} long connections"
+    # The rollout at 100 % (danmuctl route): the router hands out WebSocket.
+    danmuctl("route", "set-percent", "100")
+    try:
+        fallback_at_full_rollout(b, offered)
+    finally:
+        danmuctl("route", "set-percent", "0")
+
+
+def fallback_at_full_rollout(b, offered):
     # Unblocked: WebSocket when the server offers it, else polling after 3 failed connects.
     b.navigate(f"{A_HTTP}/watch/{ROOM}")
     wait_viewer_ready(b)

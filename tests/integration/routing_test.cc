@@ -9,11 +9,13 @@
 #include <Poco/JSON/Parser.h>
 
 #include <arpa/inet.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -90,15 +92,53 @@ std::vector<int> OpenConnections(int port, int n) {
   return fds;
 }
 
-// The connections that room `room`'s registration reports in a router's
+// The WebSocket URL of a live room on the edge at http base URL `base`.
+std::string WsUrl(const std::string& base, const std::string& live_room) {
+  return "ws://" + base.substr(std::string("http://").size()) + "/v1/rooms/" + live_room + "/ws";
+}
+
+// A WebSocket handshake to 127.0.0.1:`port`: the answer's status code (-1:
+// no answer); with `held`, the open socket of a 101 is returned there.
+int Handshake(int port, const std::string& live_room, const std::string& uid, int* held = nullptr) {
+  std::vector<int> fds = OpenConnections(port, 1);
+  if (fds.empty()) return -1;
+  const int fd = fds[0];
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string req = "GET /v1/rooms/" + live_room + "/ws?uid=" + uid + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: 13\r\n\r\n";
+  std::string got;
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+    char buf[1024];
+    while (got.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  const int status = got.rfind("HTTP/1.1 ", 0) == 0 && got.size() >= 12 ? std::atoi(got.substr(9, 3).c_str()) : -1;
+  if (held && status == 101) {
+    *held = fd;
+  } else {
+    ::close(fd);
+  }
+  return status;
+}
+int HandshakeStatus(int port, const std::string& live_room, const std::string& uid) {
+  return Handshake(port, live_room, uid);
+}
+
+// The connections (`field`: "connections", all of them, or
+// "long_connections") that room `room`'s registration reports in a router's
 // list; -1 when it is not listed.
-int64_t ConnectionsOf(const char* admin_env, const std::string& room) {
+int64_t ConnectionsOf(const char* admin_env, const std::string& room, const std::string& field = "connections") {
   auto o = Shown(admin_env);
   if (!o) return -1;
   auto edges = o->getArray("edges");
   for (size_t i = 0; i < edges->size(); ++i) {
     auto e = edges->getObject(i);
-    if (e->getValue<std::string>("room") == room) return e->getValue<int64_t>("connections");
+    if (e->getValue<std::string>("room") == room) return e->getValue<int64_t>(field);
   }
   return -1;
 }
@@ -179,9 +219,9 @@ TEST(RoutingTest, GetRouteAnswersBadQueriesWithAJsonError) {
     ASSERT_EQ(ok->status, 200) << ok->body;
     auto o = Json(ok->body);
     ASSERT_TRUE(o) << ok->body;
-    // No push layer is served by danmud yet: whatever the rules say, every
-    // client is told to poll (never handed a long connection that fails).
+    // Outside the 0 % rollout: poll.
     EXPECT_EQ(o->getValue<std::string>("transport"), "poll") << ok->body;
+    EXPECT_EQ(o->getValue<std::string>("reason"), "percent_out") << ok->body;
     for (const std::string& bad : {"/v1/route?uid=u1&room=r1&app_version=" + std::string(41, '1'),
                                   std::string("/v1/route?uid=u1&room=r1&app_version=5.2%0A"),
                                   std::string("/v1/route?uid=u1&room=r1&platform=WEB%21"),
@@ -285,9 +325,10 @@ TEST(RoutingTest, RouteHandsOutRegisteredEdgesLocalRoomFirstAndCountsFallbacks) 
     EXPECT_EQ(o->getValue<std::string>("poll_url"), Env(own) + "/v1/rooms/r7/messages") << r->body;
     EXPECT_GT(o->getValue<int64_t>("retry_after_ms"), 0) << r->body;
   }
-  // An allowlisted uid would get a long connection, but no push layer is
-  // served yet: the held "move to polling" switch makes it poll (degraded);
-  // the others are outside the 0 % rollout (percent_out).
+  // An allowlisted uid gets a long connection on the registered edges (the
+  // push layer serves WebSocket and SSE), its own room's edge first, and the
+  // URL handed out takes a WebSocket handshake; the others are outside the
+  // 0 % rollout (percent_out).
   auto allow = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", R"({"op":"allow","uid":"routed-in"})");
   ASSERT_TRUE(allow.ok());
   ASSERT_EQ(allow->status, 200) << allow->body;
@@ -295,32 +336,83 @@ TEST(RoutingTest, RouteHandsOutRegisteredEdgesLocalRoomFirstAndCountsFallbacks) 
   ASSERT_TRUE(WaitFor([&] { return Version("DANMU_B_ADMIN") >= v; }, 10000)) << "room B did not load the allowlist";
   const std::string fallbacks = "danmu_route_client_fallbacks_total{room=\"B\",reason=\"connect_failed\"}";
   const std::string other = "danmu_route_client_fallbacks_total{room=\"B\",reason=\"other\"}";
-  const std::string degraded = "danmu_route_decisions_total{room=\"B\",reason=\"degraded\",transport=\"poll\"}";
+  const std::string ws = "danmu_route_decisions_total{room=\"B\",reason=\"allow_uid\",transport=\"ws\"}";
   const std::string out = "danmu_route_decisions_total{room=\"B\",reason=\"percent_out\",transport=\"poll\"}";
   const double f0 = testing::MetricSample("DANMU_B_ADMIN", fallbacks);
   const double o0 = testing::MetricSample("DANMU_B_ADMIN", other);
-  const double d0 = testing::MetricSample("DANMU_B_ADMIN", degraded);
+  const double w0 = testing::MetricSample("DANMU_B_ADMIN", ws);
   const double p0 = testing::MetricSample("DANMU_B_ADMIN", out);
   ASSERT_GE(f0, 0) << "room B's metrics unreachable";
-  for (auto [q, reason] : {std::pair{"uid=routed-in&fallback=connect_failed", "degraded"},
-                           std::pair{"device=d8&fallback=connect_failed", "percent_out"},
-                           std::pair{"uid=u9&fallback=made-up", "percent_out"}}) {
+  for (auto [q, transport, reason] : {std::tuple{"uid=routed-in&fallback=connect_failed", "ws", "allow_uid"},
+                                      std::tuple{"device=d8&fallback=connect_failed", "poll", "percent_out"},
+                                      std::tuple{"uid=u9&fallback=made-up", "poll", "percent_out"}}) {
     auto r = testing::Get(Env("DANMU_B_HTTP") + "/v1/route?room=r7&" + q);
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 200) << q << " -> " << r->body;
     auto o = Json(r->body);
     ASSERT_TRUE(o) << r->body;
-    EXPECT_EQ(o->getValue<std::string>("transport"), "poll") << q << " -> " << r->body;
+    EXPECT_EQ(o->getValue<std::string>("transport"), transport) << q << " -> " << r->body;
     EXPECT_EQ(o->getValue<std::string>("reason"), reason) << q << " -> " << r->body;
     EXPECT_GE(o->getValue<int64_t>("rules_version"), v) << r->body;
+    EXPECT_EQ(o->getValue<std::string>("poll_url"), Env("DANMU_B_HTTP") + "/v1/rooms/r7/messages") << r->body;
+    if (std::string(transport) == "ws") {
+      auto endpoints = o->getArray("endpoints");
+      ASSERT_EQ(endpoints->size(), 2u) << r->body;
+      EXPECT_EQ(endpoints->getElement<std::string>(0), WsUrl(Env("DANMU_B_HTTP"), "r7")) << r->body;
+      EXPECT_EQ(endpoints->getElement<std::string>(1), WsUrl(Env("DANMU_A_HTTP"), "r7")) << r->body;
+      EXPECT_EQ(HandshakeStatus(PortOf(Env("DANMU_B_HTTP")), "r7", "routed-in"), 101)
+          << "the handed-out WebSocket URL takes a handshake";
+    }
   }
   EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", fallbacks), f0 + 2);
   EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", other), o0 + 1) << "an unknown reason counts as other";
-  EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", degraded), d0 + 1);
+  EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", ws), w0 + 1);
   EXPECT_EQ(testing::MetricSample("DANMU_B_ADMIN", out), p0 + 2);
-  auto clear = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", R"({"op":"clear"})");
-  ASSERT_TRUE(clear.ok());
-  EXPECT_EQ(clear->status, 200) << clear->body;
+
+  // The rule set's transport: SSE endpoints.
+  auto sse = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", R"({"op":"set_transport","transport":"sse"})");
+  ASSERT_TRUE(sse.ok());
+  ASSERT_EQ(sse->status, 200) << sse->body;
+  const int64_t v_sse = Version("DANMU_A_ADMIN");
+  ASSERT_TRUE(WaitFor([&] { return Version("DANMU_B_ADMIN") >= v_sse; }, 10000)) << "room B did not load transport sse";
+  {
+    auto r = testing::Get(Env("DANMU_B_HTTP") + "/v1/route?room=r7&uid=routed-in");
+    ASSERT_TRUE(r.ok());
+    auto o = Json(r->body);
+    ASSERT_TRUE(o) << r->body;
+    EXPECT_EQ(o->getValue<std::string>("transport"), "sse") << r->body;
+    EXPECT_EQ(o->getArray("endpoints")->getElement<std::string>(0), Env("DANMU_B_HTTP") + "/v1/rooms/r7/events")
+        << r->body;
+  }
+
+  // The operator's "move to polling" switch of the push layer (fleet-wide):
+  // the router stops handing out long connections (reason degraded).
+  std::string ctl;
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("push poll-only on --for 5m --reason routing_test") + " 2>&1", &ctl), 0)
+      << ctl;
+  struct Off {
+    ~Off() {
+      std::string o;
+      testing::RunCapture(testing::Danmuctl("push poll-only off") + " 2>&1", &o);
+    }
+  } off;
+  auto reason_of = [](const char* http) {
+    auto r = testing::Get(Env(http) + "/v1/route?room=r7&uid=routed-in");
+    auto o = r.ok() && r->status == 200 ? Json(r->body) : nullptr;
+    return o ? o->getValue<std::string>("transport") + "/" + o->getValue<std::string>("reason") : std::string("no answer");
+  };
+  EXPECT_TRUE(WaitFor([&] { return reason_of("DANMU_A_HTTP") == "poll/degraded" && reason_of("DANMU_B_HTTP") == "poll/degraded"; },
+                      15000))
+      << "with poll-only on: A " << reason_of("DANMU_A_HTTP") << ", B " << reason_of("DANMU_B_HTTP");
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("push poll-only off") + " 2>&1", &ctl), 0) << ctl;
+  EXPECT_TRUE(WaitFor([&] { return reason_of("DANMU_B_HTTP") == "sse/allow_uid"; }, 15000))
+      << "with poll-only off: B " << reason_of("DANMU_B_HTTP");
+
+  for (const char* body : {R"({"op":"clear"})", R"({"op":"set_transport","transport":"ws"})"}) {
+    auto r = testing::AdminPost(Env("DANMU_A_ADMIN") + "/v1/admin/route", body);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200) << body << " -> " << r->body;
+  }
 }
 
 // Registrations carry the open connections of the edge (HTTP and long ones
@@ -339,6 +431,26 @@ TEST(RoutingTest, RegistrationsCountTheEdgesOpenConnections) {
   ASSERT_TRUE(seen) << "room B's registration reports " << held << " connections, expected >= " << before + kHeld;
   EXPECT_TRUE(WaitFor([&] { return ConnectionsOf("DANMU_A_ADMIN", "B") < before + kHeld; }, 15000))
       << "closed connections still counted: " << ConnectionsOf("DANMU_A_ADMIN", "B");
+
+  // Long connections (WebSocket, the push layer) are reported apart too.
+  const int64_t long_before = ConnectionsOf("DANMU_A_ADMIN", "B", "long_connections");
+  ASSERT_GE(long_before, 0);
+  constexpr int kWs = 5;
+  std::vector<int> ws;
+  for (int i = 0; i < kWs; ++i) {
+    int fd = -1;
+    const int status = Handshake(PortOf(Env("DANMU_B_HTTP")), "routecount", "rc" + std::to_string(i), &fd);
+    if (fd >= 0) ws.push_back(fd);
+    EXPECT_EQ(status, 101) << "WebSocket " << i;
+  }
+  const bool long_seen = WaitFor([&] {
+    return ConnectionsOf("DANMU_A_ADMIN", "B", "long_connections") >= long_before + kWs &&
+           ConnectionsOf("DANMU_A_ADMIN", "B") >= long_before + kWs;
+  }, 15000);
+  const int64_t long_held = ConnectionsOf("DANMU_A_ADMIN", "B", "long_connections");
+  for (int fd : ws) ::close(fd);
+  EXPECT_TRUE(long_seen) << "room B's registration reports " << long_held << " long connections, expected >= "
+                         << long_before + kWs;
 }
 
 TEST(RoutingTest, BothFrontendsRegisterAndLeaveOnDrainOrDeath) {

@@ -252,8 +252,14 @@ void PushHub::ProcessRoom(const std::string& live_room, int64_t visible_mono_ms)
     }
     const bool moved = !cursor || !(r->next == *cursor);
     const bool has = r->count > 0;
-    bool anyone = has || moved;
-    for (auto* m : members) anyone = anyone || !m->hub.initial_sent;
+    const int64_t likes = r->likes, online = r->online;
+    // A frame for a member: new messages, a moved cursor, its first frame, or
+    // counts it has not been sent (a like burst without a message).
+    auto due = [&](const PushSubscription* m) {
+      return has || moved || !m->hub.initial_sent || m->hub.likes_sent != likes || m->hub.online_sent != online;
+    };
+    bool anyone = false;
+    for (auto* m : members) anyone = anyone || due(m);
     if (!(r->next == until)) lagging = true;
     if (!anyone) return;
     const Cursor next = r->next;
@@ -262,13 +268,18 @@ void PushHub::ProcessRoom(const std::string& live_room, int64_t visible_mono_ms)
     if (metrics_) metrics_->renders.Add({{"mode", std::string(FanoutModeName(mode))}}).Increment();
     std::shared_ptr<const std::string> framed[2];
     for (auto* m : members) {
-      if (!(has || moved || !m->hub.initial_sent)) continue;
+      if (!due(m)) continue;
       auto& f = framed[m->transport == PushTransport::kWebSocket ? 0 : 1];
       if (!f) {
         f = std::make_shared<const std::string>(m->transport == PushTransport::kWebSocket ? WsTextFrame(json)
                                                                                           : SseDataEvent(cursor_text, json));
       }
-      if (!Deliver(*m, f, next, kind, has ? visible_mono_ms : 0)) lagging = true;
+      if (Deliver(*m, f, next, kind, has ? visible_mono_ms : 0)) {
+        m->hub.likes_sent = likes;
+        m->hub.online_sent = online;
+      } else {
+        lagging = true;
+      }
       sent = true;
     }
   };

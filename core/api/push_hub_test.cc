@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <mutex>
 #include <set>
 
@@ -205,6 +207,13 @@ TEST_F(PushHubTest, ALikeCountChangeWithoutMessagesIsPushedOnce) {
   model_.likes = 7;
   hub_->OnRefresh({{"small", 0}, {"big", 0}});  // 0: only the counts changed
   hub_->RunOnce();
+  for (auto* room : {&small, &big}) for (auto& c : *room) {
+    c.Read();
+    EXPECT_EQ(c.frames.size(), 1u) << "a count-only change waits for the sweep (one frame per second at most)";
+  }
+  clock_.Advance(1000);
+  hub_->RunOnce();  // the sweep pends the rooms
+  hub_->RunOnce();
   for (auto* room : {&small, &big}) {
     for (auto& c : *room) {
       c.Read();
@@ -214,11 +223,47 @@ TEST_F(PushHubTest, ALikeCountChangeWithoutMessagesIsPushedOnce) {
     }
   }
   hub_->OnRefresh({{"small", 0}, {"big", 0}});  // nothing changed since
+  clock_.Advance(1000);
+  hub_->RunOnce();
   hub_->RunOnce();
   for (auto* room : {&small, &big}) for (auto& c : *room) {
     c.Read();
     EXPECT_EQ(c.frames.size(), 2u) << "a frame without anything new";
   }
+}
+
+// Degradation changes without a message (level 1 pauses likes): each
+// connection is told once, by the next sweep.
+TEST_F(PushHubTest, ADegradationChangeWithoutMessagesIsPushedOnce) {
+  auto level = std::make_shared<std::atomic<int>>(0);
+  hooks_.degrade = [level](const std::string&) {
+    DegradeView d;
+    d.level = level->load();
+    d.likes_paused = d.level >= 1;
+    return d;
+  };
+  model_.Add(1);
+  MakeHub();
+  Client c = Connect("r");
+  hub_->RunOnce();
+  c.Read();
+  clock_.Advance(1000);
+  hub_->RunOnce();  // the first sweep only learns the level
+  hub_->RunOnce();
+  c.Read();
+  ASSERT_EQ(c.frames.size(), 1u);
+  level->store(1);
+  clock_.Advance(1000);
+  hub_->RunOnce();
+  hub_->RunOnce();
+  c.Read();
+  ASSERT_EQ(c.frames.size(), 2u);
+  EXPECT_NE(c.frames[1].find("\"likes_paused\":true"), std::string::npos) << c.frames[1];
+  clock_.Advance(1000);
+  hub_->RunOnce();
+  hub_->RunOnce();
+  c.Read();
+  EXPECT_EQ(c.frames.size(), 2u) << "a frame without anything new";
 }
 
 TEST_F(PushHubTest, BroadcastRendersOnceAndSharesBytes) {

@@ -105,7 +105,7 @@ PushOpenResult PushHub::Open(const PushOpenRequest& req) {
     ++open_;
     sub = std::make_shared<PushSubscription>(next_id_++, req.live_room, req.uid, req.client_address, req.transport, cursor,
                                              static_cast<size_t>(config_.push.queue_max_bytes),
-                                             metrics_ ? &metrics_->queue_bytes : nullptr);
+                                             metrics_ ? &metrics_->queue_totals : nullptr);
   }
   if (metrics_) {
     metrics_->handshakes.Add({{"transport", std::string(TransportName(req.transport))}, {"result", "accepted"}}).Increment();
@@ -401,7 +401,8 @@ void PushHub::Sweep() {
     }
     metrics_->rooms.Add({{"mode", "notify_pull"}}).Set(by_mode[0]);
     metrics_->rooms.Add({{"mode", "broadcast"}}).Set(by_mode[1]);
-    metrics_->queue_bytes_gauge.Add({}).Set(static_cast<double>(metrics_->queue_bytes.load()));
+    metrics_->queue_bytes_gauge.Add({}).Set(static_cast<double>(metrics_->queue_totals.bytes.load()));
+    metrics_->queue_peak_gauge.Add({}).Set(static_cast<double>(metrics_->queue_totals.peak_one_queue.load()));
   }
 }
 

@@ -632,6 +632,12 @@ void Validate(Reader& r, const Config& c) {
     r.Fail("push.notify_pull_below", "must not exceed push.broadcast_at (hysteresis)");
   }
   if (c.push.idle_timeout_ms <= c.push.ping_interval_ms) r.Fail("push.idle_timeout_ms", "must exceed push.ping_interval_ms");
+  // A long connection is one of the edge's open connections: a push cap
+  // above the edge's can never bite, and an operator reading it would
+  // believe the frontend holds more long connections than it can.
+  if (c.push.max_connections > c.edge.max_connections) {
+    r.Fail("push.max_connections", "must not exceed edge.max_connections (a long connection is one of the edge's connections)");
+  }
   if (c.push.max_connections_per_address > c.push.max_connections) {
     r.Fail("push.max_connections_per_address", "must not exceed push.max_connections");
   }

@@ -194,7 +194,7 @@ struct PushOptions {
   int frame_limit = 200;                  // most messages in one frame
   int queue_max_bytes = 262144;           // per connection; past it: resync
   int max_resyncs = 3;                    // resyncs before a close with 4000 (reconnect with your cursor)
-  int max_connections = 50000;            // long connections per process
+  int max_connections = 18000;            // long connections per process (<= edge.max_connections: each is one of its connections)
   int max_connections_per_address = 2000; // long connections per client address
   int handshakes_per_sec = 2000;          // per process (burst: twice that)
   int ping_interval_ms = 15000;           // WebSocket ping / SSE keep-alive comment

@@ -61,6 +61,7 @@ TEST(ConfigTest, BadConfigsNameTheKey) {
       {base + "push: {broadcast_at: 10, notify_pull_below: 20}\n", "push.notify_pull_below"},
       {base + "push: {ping_interval_ms: 5000, idle_timeout_ms: 5000}\n", "push.idle_timeout_ms"},
       {base + "push: {broadcst_at: 5}\n", "push.broadcst_at"},
+      {base + "edge: {max_connections: 1000, max_connections_per_address: 100}\npush: {max_connections: 1001, max_connections_per_address: 100}\n", "push.max_connections"},
       {"room: A\nrole: secondary\nhttp: {public_port: 1, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "peer.public_url"},
       {"room: 'A B'\nrole: primary\nhttp: {public_port: 1, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "room"},
       {base + "ha: {lease_ttl_s: 1}\n", "ha.lease_ttl_s"},

@@ -10,7 +10,8 @@ PushMetrics::PushMetrics(prometheus::Registry& r, const std::string& room)
       frames(prometheus::BuildCounter().Name("danmu_push_frames_total").Help("Frames written to long connections by fan-out mode").Labels({{"room", room}}).Register(r)),
       bytes(prometheus::BuildCounter().Name("danmu_push_bytes_total").Help("Bytes written to long connections by fan-out mode").Labels({{"room", room}}).Register(r)),
       renders(prometheus::BuildCounter().Name("danmu_push_renders_total").Help("Frames rendered (JSON built) by fan-out mode; broadcast renders once per room per tick").Labels({{"room", room}}).Register(r)),
-      queue_bytes_gauge(prometheus::BuildGauge().Name("danmu_push_queue_bytes").Help("Bytes waiting in every long connection's send queue").Labels({{"room", room}}).Register(r)),
+      queue_bytes_gauge(prometheus::BuildGauge().Name("danmu_push_queue_bytes").Help("Bytes waiting in every long connection's send queue, summed").Labels({{"room", room}}).Register(r)),
+      queue_peak_gauge(prometheus::BuildGauge().Name("danmu_push_queue_peak_bytes").Help("The most bytes any one long connection's send queue has held since the process started (the bound is push.queue_max_bytes plus control frames)").Labels({{"room", room}}).Register(r)),
       resyncs(prometheus::BuildCounter().Name("danmu_push_resyncs_total").Help("Slow consumers whose queue was dropped and who were told to resync").Labels({{"room", room}}).Register(r)),
       closes(prometheus::BuildCounter().Name("danmu_push_closes_total").Help("Long connections closed by the server, by transport and reason (slow_consumer, use_polling, idle, protocol_error, too_big, unsupported_data, going_away)").Labels({{"room", room}}).Register(r)),
       delay(prometheus::BuildHistogram().Name("danmu_push_delay_seconds").Help("Push delay: message visible in the frontend cache -> its frame written to the socket").Labels({{"room", room}}).Register(r)),
@@ -37,6 +38,7 @@ PushMetrics::PushMetrics(prometheus::Registry& r, const std::string& room)
     mode_switches.Add({{"to", m}});
   }
   queue_bytes_gauge.Add({});
+  queue_peak_gauge.Add({});
   resyncs.Add({});
   poll_only.Add({});
 }

@@ -28,6 +28,7 @@ struct PushMetrics {
   prometheus::Family<prometheus::Counter>& bytes;          // mode
   prometheus::Family<prometheus::Counter>& renders;        // mode: JSON renders (broadcast: one per room per tick)
   prometheus::Family<prometheus::Gauge>& queue_bytes_gauge;
+  prometheus::Family<prometheus::Gauge>& queue_peak_gauge;
   prometheus::Family<prometheus::Counter>& resyncs;
   prometheus::Family<prometheus::Counter>& closes;         // transport, reason
   prometheus::Family<prometheus::Histogram>& delay;        // mode: visible in cache -> frame written
@@ -40,8 +41,8 @@ struct PushMetrics {
   prometheus::Counter* bytes_by_kind[3] = {};
   prometheus::Histogram* delay_by_kind[2] = {};
 
-  // Bytes queued in every connection's send queue (SendQueue adds/subtracts).
-  std::atomic<int64_t> queue_bytes{0};
+  // Every connection's send queue adds to these (the sum, one queue's peak).
+  SendQueueTotals queue_totals;
 
   // Counted when a session has written a batch (any thread).
   void Written(const OutFrame& f, int64_t now_mono_ms);

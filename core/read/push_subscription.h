@@ -27,13 +27,13 @@ class PushSubscription {
  public:
   PushSubscription(uint64_t id, std::string live_room, std::string uid, std::string client_address,
                    PushTransport transport, std::optional<Cursor> start, size_t max_queue_bytes,
-                   std::atomic<int64_t>* total_queue_bytes)
+                   SendQueueTotals* queue_totals)
       : id(id),
         live_room(std::move(live_room)),
         uid(std::move(uid)),
         client_address(std::move(client_address)),
         transport(transport),
-        queue(max_queue_bytes, start, total_queue_bytes) {
+        queue(max_queue_bytes, start, queue_totals) {
     hub.cursor = start;
   }
 

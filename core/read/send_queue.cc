@@ -2,8 +2,20 @@
 
 namespace danmu::core {
 
-SendQueue::SendQueue(size_t max_bytes, std::optional<Cursor> start, std::atomic<int64_t>* total_bytes)
-    : max_bytes_(max_bytes), total_bytes_(total_bytes), delivered_(start) {}
+void SendQueueTotals::Grew(size_t queue_bytes_now, size_t added) {
+  bytes.fetch_add(static_cast<int64_t>(added), std::memory_order_relaxed);
+  const auto now = static_cast<int64_t>(queue_bytes_now);
+  int64_t seen = peak_one_queue.load(std::memory_order_relaxed);
+  while (now > seen && !peak_one_queue.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+  }
+}
+
+void SendQueueTotals::Shrank(size_t removed) {
+  bytes.fetch_sub(static_cast<int64_t>(removed), std::memory_order_relaxed);
+}
+
+SendQueue::SendQueue(size_t max_bytes, std::optional<Cursor> start, SendQueueTotals* totals)
+    : max_bytes_(max_bytes), totals_(totals), delivered_(start) {}
 
 SendQueue::~SendQueue() {
   std::lock_guard lock(mu_);
@@ -11,7 +23,7 @@ SendQueue::~SendQueue() {
 }
 
 void SendQueue::DropLocked() {
-  if (total_bytes_ && bytes_) total_bytes_->fetch_sub(static_cast<int64_t>(bytes_), std::memory_order_relaxed);
+  if (totals_ && bytes_) totals_->Shrank(bytes_);
   frames_.clear();
   bytes_ = 0;
 }
@@ -25,7 +37,7 @@ SendQueue::PushResult SendQueue::PushData(OutFrame frame) {
     return PushResult::kOverflow;
   }
   bytes_ += n;
-  if (total_bytes_) total_bytes_->fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+  if (totals_) totals_->Grew(bytes_, n);
   frames_.push_back(std::move(frame));
   return PushResult::kQueued;
 }
@@ -35,7 +47,7 @@ SendQueue::PushResult SendQueue::PushControl(OutFrame frame) {
   if (closed_) return PushResult::kClosed;
   const size_t n = frame.bytes ? frame.bytes->size() : 0;
   bytes_ += n;
-  if (total_bytes_) total_bytes_->fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+  if (totals_) totals_->Grew(bytes_, n);
   if (frame.close_after) closed_ = true;
   frames_.push_back(std::move(frame));
   return PushResult::kQueued;
@@ -52,7 +64,7 @@ void SendQueue::CloseWith(OutFrame last) {
   DropLocked();
   closed_ = true;
   bytes_ = last.bytes ? last.bytes->size() : 0;
-  if (total_bytes_) total_bytes_->fetch_add(static_cast<int64_t>(bytes_), std::memory_order_relaxed);
+  if (totals_) totals_->Grew(bytes_, bytes_);
   frames_.push_back(std::move(last));
 }
 
@@ -65,7 +77,7 @@ std::vector<OutFrame> SendQueue::TakeAll() {
     out.push_back(std::move(f));
   }
   frames_.clear();
-  if (total_bytes_ && bytes_) total_bytes_->fetch_sub(static_cast<int64_t>(bytes_), std::memory_order_relaxed);
+  if (totals_ && bytes_) totals_->Shrank(bytes_);
   bytes_ = 0;
   return out;
 }

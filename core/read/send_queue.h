@@ -39,14 +39,24 @@ struct OutFrame {
   bool close_after = false;                  // the transport closes after writing it
 };
 
+// Process-wide figures every queue of a process adds to (for the gauges):
+// the bytes queued now, summed, and the most bytes any one queue has held
+// since the process started — the figure the per-connection bound speaks
+// of, which the sum cannot show (many healthy queues add up).
+struct SendQueueTotals {
+  std::atomic<int64_t> bytes{0};
+  std::atomic<int64_t> peak_one_queue{0};
+  void Grew(size_t queue_bytes_now, size_t added);
+  void Shrank(size_t removed);
+};
+
 class SendQueue {
  public:
   enum class PushResult { kQueued, kOverflow, kClosed };
 
   // `start`: the connection's cursor when it opened (none: the recent tail).
-  // `total_bytes` (may be null) is added to/subtracted from as bytes come and
-  // go, for the process-wide queue-bytes gauge.
-  SendQueue(size_t max_bytes, std::optional<Cursor> start, std::atomic<int64_t>* total_bytes = nullptr);
+  // `totals` (may be null) follows this queue's bytes as they come and go.
+  SendQueue(size_t max_bytes, std::optional<Cursor> start, SendQueueTotals* totals = nullptr);
   ~SendQueue();
   SendQueue(const SendQueue&) = delete;
   SendQueue& operator=(const SendQueue&) = delete;
@@ -74,7 +84,7 @@ class SendQueue {
   void DropLocked();  // mu_ held
 
   const size_t max_bytes_;
-  std::atomic<int64_t>* total_bytes_;
+  SendQueueTotals* totals_;
   mutable std::mutex mu_;
   std::deque<OutFrame> frames_;        // guarded by mu_
   size_t bytes_ = 0;                   // guarded by mu_

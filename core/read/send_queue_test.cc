@@ -16,10 +16,11 @@ OutFrame Data(size_t n, int64_t score) {
 }
 
 TEST(SendQueue, BoundedInBytesOverflowDropsAndKeepsRewindPoint) {
-  std::atomic<int64_t> total{0};
+  SendQueueTotals totals;
+  auto& total = totals.bytes;
   Cursor start;
   start.after[0] = 5;
-  SendQueue q(100, start, &total);
+  SendQueue q(100, start, &totals);
   EXPECT_EQ(q.PushData(Data(60, 10)), SendQueue::PushResult::kQueued);
   EXPECT_EQ(q.bytes(), 60u);
   EXPECT_EQ(total.load(), 60);
@@ -61,8 +62,9 @@ TEST(SendQueue, ControlPastBoundAndCloseAfter) {
 }
 
 TEST(SendQueue, CloseDropsEverything) {
-  std::atomic<int64_t> total{0};
-  SendQueue q(100, std::nullopt, &total);
+  SendQueueTotals totals;
+  auto& total = totals.bytes;
+  SendQueue q(100, std::nullopt, &totals);
   ASSERT_EQ(q.PushData(Data(40, 1)), SendQueue::PushResult::kQueued);
   q.Close();
   EXPECT_EQ(total.load(), 0);
@@ -93,6 +95,28 @@ TEST(SendQueue, MemoryBoundedWhateverIsPushed) {
     ASSERT_LE(q.bytes(), 1000u);
   }
   EXPECT_GT(overflows, 0u);
+}
+
+// The peak is one queue's high-water mark, not the sum: two queues of 60
+// bytes each sum to 120 but the peak is 60; it never falls.
+TEST(SendQueue, PeakIsTheLargestSingleQueueNotTheSum) {
+  SendQueueTotals totals;
+  SendQueue a(100, std::nullopt, &totals), b(100, std::nullopt, &totals);
+  ASSERT_EQ(a.PushData(Data(60, 1)), SendQueue::PushResult::kQueued);
+  ASSERT_EQ(b.PushData(Data(30, 1)), SendQueue::PushResult::kQueued);
+  ASSERT_EQ(b.PushData(Data(30, 2)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(totals.bytes.load(), 120);
+  EXPECT_EQ(totals.peak_one_queue.load(), 60);
+  ASSERT_EQ(a.PushData(Data(30, 2)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(totals.peak_one_queue.load(), 90);
+  a.TakeAll();
+  b.TakeAll();
+  EXPECT_EQ(totals.bytes.load(), 0);
+  EXPECT_EQ(totals.peak_one_queue.load(), 90);
+  // An overflow refuses the frame: the peak stays at what was held.
+  ASSERT_EQ(a.PushData(Data(95, 3)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(a.PushData(Data(10, 4)), SendQueue::PushResult::kOverflow);
+  EXPECT_EQ(totals.peak_one_queue.load(), 95);
 }
 
 }  // namespace

@@ -487,26 +487,34 @@ TEST_F(PushTest, SlowReaderIsResyncedThenClosedOthersUnaffected) {
   slow.Send(WsRequest(room));
   // It never reads again.
   const std::string text(280, 'x');
-  double max_queue = 0;
+  double max_summed = 0;
   bool closed = false;
   for (int i = 0; i < 3000 && !closed; ++i) {
     std::string id = PostComment(room, "s" + std::to_string(i % 4000), text);
     ASSERT_FALSE(id.empty());
     acked_[room].push_back(id);
     if (i % 20 == 0) {
-      max_queue = std::max(max_queue, Sample("danmu_push_queue_bytes{room=\"A\"}"));
+      max_summed = std::max(max_summed, Sample("danmu_push_queue_bytes{room=\"A\"}"));
       closed = Sample(closes) > closes0;
     }
   }
   ASSERT_TRUE(closed) << "the reader that stopped reading was never closed";
   EXPECT_GE(Sample("danmu_push_resyncs_total{room=\"A\"}") - resyncs0, 3)
       << "resynced push.max_resyncs times before the close";
-  // The stack's push.queue_max_bytes is 65536; the gauge sums every connection's queue.
-  EXPECT_LE(max_queue, 4 * 65536) << "send queues stay bounded";
   std::string file = WriteExpected();
   ASSERT_TRUE(Done(c.Call("wait " + file + " 60000")));
   std::string v = c.Call("verify " + file);
   EXPECT_NE(v.find(" bad=0"), std::string::npos) << v;
+  // The stack's push.queue_max_bytes is 65536. The bound is per connection:
+  // the summed gauge grows with every healthy connection whose client is a
+  // moment behind (21 here, on a loaded machine 300 KB was seen), so the
+  // check reads the largest single queue since the process started (the
+  // hub's 1 s sweep has run during the wait above). Control frames (resync,
+  // close, ping) may pass the bound by a few bytes each.
+  const double peak = Sample("danmu_push_queue_peak_bytes{room=\"A\"}");
+  std::printf("send queues: largest one %.0f B, largest sum seen %.0f B\n", peak, max_summed);
+  EXPECT_GT(peak, 0) << "the slow reader's queue held frames";
+  EXPECT_LE(peak, 65536 + 4096) << "every connection's send queue stays within push.queue_max_bytes";
   auto after = delay("with the slow reader");
   if (before.second > 0 && after.second > before.second) {
     std::printf("mean push delay of the others: before %.4f s, during %.4f s\n", before.first / before.second,

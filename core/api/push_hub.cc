@@ -11,6 +11,9 @@ namespace danmu::core {
 namespace {
 
 constexpr int64_t kSweepMs = 1000;
+
+// What of a room's degradation a frame shows (its `degrade` object).
+int DegradeKey(const DegradeView& d) { return d.level * 4 + (d.likes_paused ? 2 : 0) + (d.thinned ? 1 : 0); }
 constexpr int64_t kPresenceMs = 10000;  // well inside poll.online_window_ms
 
 HttpResponse Refusal(int status, std::string_view code, std::string_view message, const char* retry_after = nullptr) {
@@ -139,7 +142,12 @@ void PushHub::OnRefresh(const std::vector<RefreshNote>& notes) {
   {
     std::lock_guard lock(mu_);
     for (const auto& n : notes) {
-      if (!rooms_.count(n.live_room)) continue;
+      auto room = rooms_.find(n.live_room);
+      if (room == rooms_.end()) continue;
+      if (n.visible_mono_ms == 0) {  // only the counts changed: the next sweep
+        room->second.counts_dirty = true;
+        continue;
+      }
       Pending& p = pending_[n.live_room];
       if (p.visible_mono_ms == 0) p.visible_mono_ms = n.visible_mono_ms;
       any = true;
@@ -252,8 +260,16 @@ void PushHub::ProcessRoom(const std::string& live_room, int64_t visible_mono_ms)
     }
     const bool moved = !cursor || !(r->next == *cursor);
     const bool has = r->count > 0;
-    bool anyone = has || moved;
-    for (auto* m : members) anyone = anyone || !m->hub.initial_sent;
+    const int64_t likes = r->likes, online = r->online;
+    // A frame for a member: new messages, a moved cursor, its first frame, or
+    // counts it has not been sent (a like burst without a message).
+    const int dkey = DegradeKey(d);
+    auto due = [&](const PushSubscription* m) {
+      return has || moved || !m->hub.initial_sent || m->hub.likes_sent != likes || m->hub.online_sent != online ||
+             m->hub.degrade_sent != dkey;
+    };
+    bool anyone = false;
+    for (auto* m : members) anyone = anyone || due(m);
     if (!(r->next == until)) lagging = true;
     if (!anyone) return;
     const Cursor next = r->next;
@@ -262,13 +278,19 @@ void PushHub::ProcessRoom(const std::string& live_room, int64_t visible_mono_ms)
     if (metrics_) metrics_->renders.Add({{"mode", std::string(FanoutModeName(mode))}}).Increment();
     std::shared_ptr<const std::string> framed[2];
     for (auto* m : members) {
-      if (!(has || moved || !m->hub.initial_sent)) continue;
+      if (!due(m)) continue;
       auto& f = framed[m->transport == PushTransport::kWebSocket ? 0 : 1];
       if (!f) {
         f = std::make_shared<const std::string>(m->transport == PushTransport::kWebSocket ? WsTextFrame(json)
                                                                                           : SseDataEvent(cursor_text, json));
       }
-      if (!Deliver(*m, f, next, kind, has ? visible_mono_ms : 0)) lagging = true;
+      if (Deliver(*m, f, next, kind, has ? visible_mono_ms : 0)) {
+        m->hub.likes_sent = likes;
+        m->hub.online_sent = online;
+        m->hub.degrade_sent = dkey;
+      } else {
+        lagging = true;
+      }
       sent = true;
     }
   };
@@ -387,6 +409,23 @@ void PushHub::Sweep() {
   }
   // Keep every subscribed room hot in the cache, even when nobody polls it.
   for (const auto& n : names) (void)model_->Top(n);
+  // Rooms whose counts moved, or whose degradation changed, since the last
+  // sweep get one pass: each connection is sent the new counts and level once.
+  std::vector<int> keys;
+  keys.reserve(names.size());
+  for (const auto& n : names) keys.push_back(hooks_.degrade ? DegradeKey(hooks_.degrade(n)) : 0);
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto it = rooms_.find(names[i]);
+      if (it == rooms_.end()) continue;
+      Room& room = it->second;
+      const bool degrade_changed = room.degrade_key != -1 && room.degrade_key != keys[i];
+      room.degrade_key = keys[i];
+      if (room.counts_dirty || degrade_changed) pending_[names[i]];
+      room.counts_dirty = false;
+    }
+  }
   if (hooks_.presence) {
     for (auto& s : presence) {
       s->hub.last_presence_ms = now;

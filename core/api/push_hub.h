@@ -125,6 +125,11 @@ class PushHub {
     std::set<std::shared_ptr<PushSubscription>> subs;
     FanoutMode mode = FanoutMode::kNotifyPull;
     int64_t last_frame_ms = 0;
+    // Count-only changes (likes, online) and degradation changes reach the
+    // connections through the sweep: at most one such frame per second per
+    // room, however often the counts move.
+    bool counts_dirty = false;
+    int degrade_key = -1;  // DegradeKey of the view the sweep last saw (-1: none yet)
   };
   struct Pending {
     int64_t visible_mono_ms = 0;  // earliest visible time of what is new (0: nothing new)

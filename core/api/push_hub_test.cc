@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <mutex>
 #include <set>
 
@@ -45,6 +47,7 @@ class ModelReadModel : public ReadModel {
     }
     out.messages_json += "]";
     out.count = static_cast<int>(take.size());
+    out.likes = likes;
     return out;
   }
   int64_t Online(const std::string&) override { return online; }
@@ -56,6 +59,7 @@ class ModelReadModel : public ReadModel {
   }
   int polls = 0;
   int64_t online = 0;
+  int64_t likes = 0;
   struct Seen {
     std::string live_room;
     int thin_limit;
@@ -184,6 +188,82 @@ TEST_F(PushHubTest, NotifyPullEveryMessageOnceInOrder) {
     EXPECT_FALSE(c.closed);
   }
   EXPECT_EQ(hub_->ModeOf("r1"), FanoutMode::kNotifyPull);
+}
+
+// A like burst without a new message: a poller sees the count on its next
+// poll, a long connection only in a frame. Each connection gets one frame with
+// the new count (in both fan-out modes), and none while nothing changes.
+TEST_F(PushHubTest, ALikeCountChangeWithoutMessagesIsPushedOnce) {
+  model_.Add(1);
+  MakeHub();
+  std::vector<Client> small, big;
+  for (int i = 0; i < 2; ++i) small.push_back(Connect("small"));
+  for (int i = 0; i < 8; ++i) big.push_back(Connect("big"));
+  hub_->RunOnce();
+  for (auto* room : {&small, &big}) for (auto& c : *room) c.Read();
+  ASSERT_EQ(hub_->ModeOf("small"), FanoutMode::kNotifyPull);
+  ASSERT_EQ(hub_->ModeOf("big"), FanoutMode::kBroadcast);
+  for (auto* room : {&small, &big}) for (auto& c : *room) ASSERT_EQ(c.frames.size(), 1u);
+  model_.likes = 7;
+  hub_->OnRefresh({{"small", 0}, {"big", 0}});  // 0: only the counts changed
+  hub_->RunOnce();
+  for (auto* room : {&small, &big}) for (auto& c : *room) {
+    c.Read();
+    EXPECT_EQ(c.frames.size(), 1u) << "a count-only change waits for the sweep (one frame per second at most)";
+  }
+  clock_.Advance(1000);
+  hub_->RunOnce();  // the sweep pends the rooms
+  hub_->RunOnce();
+  for (auto* room : {&small, &big}) {
+    for (auto& c : *room) {
+      c.Read();
+      ASSERT_EQ(c.frames.size(), 2u);
+      EXPECT_NE(c.frames[1].find("\"likes\":7"), std::string::npos) << c.frames[1];
+      EXPECT_EQ(c.seen, std::vector<int64_t>{1}) << "the count frame repeated a message";
+    }
+  }
+  hub_->OnRefresh({{"small", 0}, {"big", 0}});  // nothing changed since
+  clock_.Advance(1000);
+  hub_->RunOnce();
+  hub_->RunOnce();
+  for (auto* room : {&small, &big}) for (auto& c : *room) {
+    c.Read();
+    EXPECT_EQ(c.frames.size(), 2u) << "a frame without anything new";
+  }
+}
+
+// Degradation changes without a message (level 1 pauses likes): each
+// connection is told once, by the next sweep.
+TEST_F(PushHubTest, ADegradationChangeWithoutMessagesIsPushedOnce) {
+  auto level = std::make_shared<std::atomic<int>>(0);
+  hooks_.degrade = [level](const std::string&) {
+    DegradeView d;
+    d.level = level->load();
+    d.likes_paused = d.level >= 1;
+    return d;
+  };
+  model_.Add(1);
+  MakeHub();
+  Client c = Connect("r");
+  hub_->RunOnce();
+  c.Read();
+  clock_.Advance(1000);
+  hub_->RunOnce();  // the first sweep only learns the level
+  hub_->RunOnce();
+  c.Read();
+  ASSERT_EQ(c.frames.size(), 1u);
+  level->store(1);
+  clock_.Advance(1000);
+  hub_->RunOnce();
+  hub_->RunOnce();
+  c.Read();
+  ASSERT_EQ(c.frames.size(), 2u);
+  EXPECT_NE(c.frames[1].find("\"likes_paused\":true"), std::string::npos) << c.frames[1];
+  clock_.Advance(1000);
+  hub_->RunOnce();
+  hub_->RunOnce();
+  c.Read();
+  EXPECT_EQ(c.frames.size(), 2u) << "a frame without anything new";
 }
 
 TEST_F(PushHubTest, BroadcastRendersOnceAndSharesBytes) {

@@ -57,6 +57,9 @@ class PushSubscription {
     bool initial_sent = false;     // the first frame (tail or catch-up) went out
     int resyncs = 0;
     int64_t last_presence_ms = 0;
+    int64_t likes_sent = -1;       // the like and online counts of the last frame queued
+    int64_t online_sent = -1;
+    int degrade_sent = -1;         // PushHub's DegradeKey of the last frame queued
   } hub;
 
  private:

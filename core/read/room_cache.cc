@@ -179,8 +179,11 @@ void RoomCache::ApplyRefresh(Room& room, const std::vector<RedisReply>& replies,
       w.head += drop;
     }
   }
-  room.likes = replies[offset + kStoredTypeCount].AsInt(0);
-  room.online = replies[offset + kStoredTypeCount + 1].AsInt(0);
+  const int64_t likes = replies[offset + kStoredTypeCount].AsInt(0);
+  const int64_t online = replies[offset + kStoredTypeCount + 1].AsInt(0);
+  room.counts_changed = room.loaded && (likes != room.likes || online != room.online);
+  room.likes = likes;
+  room.online = online;
   room.loaded = true;
   room.generation++;
   Publish(room);
@@ -212,7 +215,11 @@ Status RoomCache::RefreshAll() {
     // A poll loaded the room in between: this reply was built on older state.
     if (room.generation != generations[i]) continue;
     ApplyRefresh(room, *replies, i * kCommandsPerRoom);
-    if (room.grew && listener_) notes.push_back({rooms[i].first, clock_.MonoMs()});
+    // A like burst with no new message must reach long connections too: a
+    // poller sees the new count on its next poll, a pushed client only in a frame.
+    if (listener_ && (room.grew || room.counts_changed)) {
+      notes.push_back({rooms[i].first, room.grew ? clock_.MonoMs() : 0});
+    }
   }
   if (!notes.empty()) listener_(notes);
   return Status::Ok();

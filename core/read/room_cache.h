@@ -73,7 +73,7 @@ struct PollResult {
 // A refresh applied new messages to a hot room (push fan-out listens).
 struct RefreshNote {
   std::string live_room;
-  int64_t visible_mono_ms = 0;  // when the new messages became visible to polls
+  int64_t visible_mono_ms = 0;  // when the new messages became visible to polls; 0: only the counts changed
 };
 
 class RoomCache final : public ReadModel {
@@ -162,6 +162,7 @@ class RoomCache final : public ReadModel {
     int64_t start_ms = 0;
     uint64_t generation = 0;  // bumped on every applied refresh
     bool grew = false;        // the last applied refresh added messages
+    bool counts_changed = false;  // ...or changed the like or online count (push frames carry both)
     bool loaded = false;
     // The published snapshot (null until the first publish). Its lock guards
     // only the pointer: readers hold it shared for the copy of a shared_ptr.

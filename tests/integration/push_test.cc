@@ -15,8 +15,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <map>
 #include <memory>
 #include <string>
@@ -301,11 +304,52 @@ class Raw {
     return 0;
   }
   int fd() const { return fd_; }
+  // Reads for `ms` (or until `enough` holds) and returns the payloads of the
+  // text frames complete so far after the 101 (unmasked server frames, any
+  // of the three length forms), answering pings.
+  std::vector<std::string> Texts(int ms, const std::function<bool(const std::vector<std::string>&)>& enough = {}) {
+    std::vector<std::string> texts;
+    for (int waited = 0;; waited += 100) {
+      texts.clear();
+      auto head = in_.find("\r\n\r\n");
+      size_t p = head == std::string::npos ? in_.size() : head + 4;
+      while (p + 2 <= in_.size()) {
+        const auto op = static_cast<unsigned char>(in_[p]) & 0x0F;
+        uint64_t len = static_cast<unsigned char>(in_[p + 1]) & 0x7F;
+        size_t h = 2;
+        if (len == 126 || len == 127) {
+          h = len == 126 ? 4 : 10;
+          if (p + h > in_.size()) break;
+          len = 0;
+          for (size_t i = 2; i < h; ++i) len = (len << 8) | static_cast<unsigned char>(in_[p + i]);
+        }
+        if (p + h + len > in_.size()) break;
+        if (op == 1) texts.push_back(in_.substr(p + h, len));
+        if (op == 9 && p >= answered_) {  // a ping: pong (masked, zero key), or the idle timeout closes us
+          std::string pong = "\x8a";
+          pong += static_cast<char>(0x80 | len);
+          pong += std::string(4, '\0') + in_.substr(p + h, len);
+          Send(pong);
+          answered_ = p + 1;
+        }
+        p += h + len;
+      }
+      if ((enough && enough(texts)) || waited >= ms) return texts;
+      pollfd pf{fd_, POLLIN, 0};
+      if (poll(&pf, 1, 100) > 0) {
+        char buf[65536];
+        ssize_t n = recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) return texts;
+        in_.append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
 
  private:
   int fd_ = -1;
   bool ok_ = false;
   std::string in_;
+  size_t answered_ = 0;  // pings before this offset have been answered
 };
 
 std::string WsRequest(const std::string& room, const std::string& query = "", const std::string& extra = "",
@@ -555,6 +599,78 @@ TEST_F(PushTest, PollOnlySwitchMovesClientsToPolling) {
     r.Send(WsRequest(room));
     return StatusOf(r.ReadUntil("\r\n\r\n")) == 101;
   }, 10000)) << "long connections are accepted again";
+}
+
+// Degradation reaches long connections without a message (issue 18): a like
+// burst and level 1's "likes paused" arrive by themselves (the hub's 1 s
+// sweep), and at level 3 a room gets at most one frame per next_poll_ms
+// (4 s and more in this stack: poll.next_poll_ms 2000, doubled at once,
+// then every degrade.backoff_step_ms up to its cap) while every message
+// still arrives exactly once.
+TEST_F(PushTest, DegradationReachesLongConnectionsWithoutAMessage) {
+  const std::string room = "pdeg" + tag_;
+  const int port = PortOf(Env("DANMU_A_HTTP"));
+  struct Clear {
+    std::string room;
+    ~Clear() {
+      std::string o;
+      testing::RunCapture(testing::Danmuctl("degrade clear --room all --stream " + room), &o);
+    }
+  } clear{room};
+  Raw ws(port);
+  ws.Send(WsRequest(room));
+  ASSERT_EQ(StatusOf(ws.ReadUntil("\r\n\r\n")), 101);
+  auto last_has = [](const std::string& what) {
+    return [what](const std::vector<std::string>& t) { return !t.empty() && t.back().find(what) != std::string::npos; };
+  };
+  ASSERT_FALSE(ws.Texts(10000, [](const auto& t) { return !t.empty(); }).empty()) << "the first frame (the tail)";
+  // A like burst, no message: a frame with the new count.
+  auto like = Post(Env("DANMU_A_HTTP") + "/v1/rooms/" + room + "/likes", R"({"uid":"fan","count":7})");
+  ASSERT_TRUE(like.ok());
+  ASSERT_EQ(like->status, 202) << like->body;
+  auto t = ws.Texts(15000, last_has("\"likes\":7"));
+  ASSERT_FALSE(t.empty());
+  EXPECT_NE(t.back().find("\"likes\":7"), std::string::npos) << t.back();
+  EXPECT_EQ(t.back().find("\"messages\":[{"), std::string::npos) << "a count-only frame carries no message: " << t.back();
+  // Level 1 for this stream: "likes paused" arrives by itself.
+  std::string out;
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("degrade set 1 --room all --stream " + room + " --for 5m --reason push_test"), &out), 0) << out;
+  t = ws.Texts(15000, last_has("\"likes_paused\":true"));
+  ASSERT_FALSE(t.empty());
+  EXPECT_NE(t.back().find("\"likes_paused\":true"), std::string::npos) << "no frame told the client: " << t.back();
+  EXPECT_NE(t.back().find("\"level\":1"), std::string::npos) << t.back();
+  // Level 3: a message every 100 ms for 3 s; frames at most one per 4 s,
+  // every message once.
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("degrade set 3 --room all --stream " + room + " --for 5m --reason push_test"), &out), 0) << out;
+  // The level itself arrives in the first frame level 3 allows: one
+  // next_poll_ms after the last frame, and next_poll_ms backs off to its cap.
+  t = ws.Texts(45000, last_has("\"level\":3"));
+  ASSERT_FALSE(t.empty());
+  ASSERT_NE(t.back().find("\"level\":3"), std::string::npos) << t.back();
+  const size_t before = t.size();
+  std::vector<std::string> ids;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 30; ++i) {
+    ids.push_back(PostComment(room, "d" + std::to_string(i), "level three " + std::to_string(i)));
+    ASSERT_FALSE(ids.back().empty());
+    usleep(100000);
+  }
+  auto has_all = [&](const std::vector<std::string>& texts) {
+    return !texts.empty() && texts.back().find(ids.back()) != std::string::npos;
+  };
+  t = ws.Texts(45000, has_all);
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(has_all(t)) << "the last message never arrived";
+  std::multiset<std::string> seen;
+  for (size_t i = before; i < t.size(); ++i) {
+    for (size_t p = t[i].find("\"id\":\""); p != std::string::npos; p = t[i].find("\"id\":\"", p + 6)) {
+      seen.insert(t[i].substr(p + 6, t[i].find('"', p + 6) - p - 6));
+    }
+  }
+  for (const auto& id : ids) EXPECT_EQ(seen.count(id), 1u) << id << " seen " << seen.count(id) << " times";
+  const size_t frames = t.size() - before;
+  std::printf("level 3: %zu frames for 30 messages over %.1f s\n", frames, elapsed_s);
+  EXPECT_LE(frames, static_cast<size_t>(elapsed_s / 4.0) + 2) << "at most one frame per next_poll_ms (>= 4 s)";
 }
 
 }  // namespace

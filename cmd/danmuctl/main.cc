@@ -123,6 +123,12 @@ std::string Duration(const std::string& v) {
   return DurationSeconds(v) >= 0 ? "" : "must be a duration: N, Ns, Nm or Nh, at most 30 days";
 }
 
+// A drain's spread: a duration of at most 10 minutes (push.drain_spread_ms's range).
+std::string DrainSpread(const std::string& v) {
+  int64_t s = DurationSeconds(v);
+  return s >= 0 && s <= 600 ? "" : "must be a duration of at most 10m (N, Ns or Nm)";
+}
+
 std::string HostPort(const std::string& v) {
   std::string host;
   int port = 0;
@@ -580,6 +586,29 @@ int PushStatus(const Context& c, const Args& args) {
   return rc;
 }
 
+// Takes one room's frontend out of the routers' lists and closes its long
+// connections with 1001 ("reconnect elsewhere") over --over (default: its
+// push.drain_spread_ms), or (undrain) puts it back.
+int EdgeDrain(const Context& c, const Args& args, bool draining) {
+  Poco::JSON::Object body;
+  body.set("draining", draining);
+  if (draining && args.Has("over")) body.set("over_ms", DurationSeconds(args.Get("over")) * 1000);
+  danmu::core::HttpCall call;
+  call.method = "POST";
+  call.url = (args.Room() == "B" ? c.b_admin : c.a_admin) + "/v1/admin/edge/drain";
+  call.headers["Authorization"] = "Bearer " + c.token;
+  call.headers["Content-Type"] = "application/json";
+  call.body = ToJson(body);
+  auto r = danmu::core::Fetch(call);
+  if (!r.ok() || r->status != 200) {
+    return Fail(std::string("edge ") + (draining ? "drain" : "undrain") + ": " + (r.ok() ? r->body : r.status().message()));
+  }
+  std::printf("%s %s\n", args.Room().c_str(), r->body.c_str());
+  return 0;
+}
+int EdgeDrainOn(const Context& c, const Args& args) { return EdgeDrain(c, args, true); }
+int EdgeDrainOff(const Context& c, const Args& args) { return EdgeDrain(c, args, false); }
+
 // The room that answers as the active primary ("" when none does).
 std::string ActivePrimary(const Context& c) {
   for (auto [name, url] : std::vector<std::pair<std::string, std::string>>{{"A", c.a_admin}, {"B", c.b_admin}}) {
@@ -769,6 +798,9 @@ const std::vector<Command>& Commands() {
       {"push poll-only", "push poll-only on|off [--for 10m] [--reason TEXT]", {{"on|off", OnOff}},
        {{"for", Duration}, {"reason", AnyText}}, {}, PushPollOnly},
       {"push status", "push status [--room A|B|all]", {}, {{"room", RoomABAll}}, {}, PushStatus},
+      {"edge drain", "edge drain --room A|B [--over 30s]", {}, {{"room", RoomAB, true}, {"over", DrainSpread}}, {},
+       EdgeDrainOn},
+      {"edge undrain", "edge undrain --room A|B", {}, {{"room", RoomAB, true}}, {}, EdgeDrainOff},
       {"reconcile",
        "reconcile --from-kafka HOST:PORT [--since-ms N] [--lookback-ms N] [--room A|B] [--live-room ID] "
        "[--max-records N] [--reingest-unknown] [--deadline-ms N] [--json [FILE]]",

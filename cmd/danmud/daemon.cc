@@ -272,6 +272,8 @@ void Daemon::Stop() {
   // Drain first: routers stop handing this frontend out before it closes.
   step("routing_drain");
   DrainRouting(p);
+  step("push_drain");  // long connections closed with 1001 over push.drain_spread_ms
+  DrainPushAndWait(p);
   step("pages");
   StopPages(p);
   step("probe");

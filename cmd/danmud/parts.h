@@ -124,6 +124,8 @@ core::Status WireRouting(Daemon::Parts& parts, core::FrontendHooks* hooks);
 void RegisterRoutingRoutes(Daemon::Parts& parts);
 void StartRouting(Daemon::Parts& parts);
 void DrainRouting(Daemon::Parts& parts);
+// After an operator's undrain: register again (within routing.register_interval_ms).
+void UndrainRouting(Daemon::Parts& parts);
 void StopRouting(Daemon::Parts& parts);
 // The status section of the router (rule set, edges, own registration);
 // empty without a router.
@@ -144,5 +146,8 @@ std::function<void(replication::RoomStatus::PushStatus*)> PushStatusSource(Daemo
 // and how many it holds. Any thread.
 bool PushServing(Daemon::Parts& parts);
 int64_t PushConnections(Daemon::Parts& parts);
+// SIGTERM: the hub drains over push.drain_spread_ms, and shutdown waits
+// until every long connection is gone or the spread (plus a second) passed.
+void DrainPushAndWait(Daemon::Parts& parts);
 
 }  // namespace danmu::cmd

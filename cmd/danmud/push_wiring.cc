@@ -2,10 +2,14 @@
 // listens to its refreshes, sees the degradation switches and the fleet-wide
 // "move to polling" switch (field "push" of the degrade hash), and its two
 // transports are registered on the public edge server.
+#include <chrono>
 #include <limits>
+#include <thread>
 
 #include "cmd/danmud/parts.h"
+#include "core/api/edge_drain_request.h"
 #include "core/api/push_hub.h"
+#include "core/base/log.h"
 #include "edge/sse_session.h"
 #include "edge/upgrade.h"
 #include "edge/ws_session.h"
@@ -98,6 +102,37 @@ void RegisterPushRoutes(Daemon::Parts& p) {
     (void)parts->degrade->Refresh();  // stored either way; the hub sees it at its next round
     return HttpResponse::Json(200, PushStatusJson(*parts));
   });
+  // {"draining":true,"over_ms":N} | {"draining":false} (danmuctl edge drain
+  // | undrain): this frontend leaves the routers' lists first (its etcd
+  // registration is revoked), then closes its long connections with 1001
+  // ("reconnect elsewhere") evenly over N ms and refuses new ones; polls and
+  // writes are still served. Undrain registers again and accepts again.
+  p.admin->Add("POST", "/v1/admin/edge/drain", true, [parts](const HttpRequest& req) {
+    auto d = core::ParseEdgeDrain(req.body, parts->config.push.drain_spread_ms);
+    if (!d.ok()) return HttpResponse::Error(d.status());
+    core::LogWarn(d->draining ? "edge_drain_requested" : "edge_undrain_requested",
+                  {{"over_ms", std::to_string(d->over_ms)}, {"long_connections", std::to_string(PushConnections(*parts))}});
+    if (d->draining) {
+      DrainRouting(*parts);
+      if (parts->push) parts->push->hub->Drain(d->over_ms);
+    } else {
+      if (parts->push) parts->push->hub->Undrain();
+      UndrainRouting(*parts);
+    }
+    return HttpResponse::Json(200, "{\"draining\":" + std::string(d->draining ? "true" : "false") +
+                                       ",\"over_ms\":" + std::to_string(d->draining ? d->over_ms : 0) +
+                                       ",\"long_connections\":" + std::to_string(PushConnections(*parts)) + "}");
+  });
+}
+
+void DrainPushAndWait(Daemon::Parts& p) {
+  if (!p.push || p.push->hub->connections() == 0) return;
+  const int64_t spread = p.config.push.drain_spread_ms;
+  p.push->hub->Drain(spread);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(spread + 1000);
+  while (p.push->hub->connections() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 bool PushServing(Daemon::Parts& p) { return p.push && p.config.push.enabled && !p.push->hub->poll_only(); }

@@ -125,6 +125,14 @@ void DrainRouting(Daemon::Parts& p) {
   }
 }
 
+void UndrainRouting(Daemon::Parts& p) {
+  p.draining = false;
+  if (!p.routing || !p.routing->registrar) return;
+  (void)p.routing->registrar->Tick();  // a failure is retried by the loop and shows in the registered gauge
+  p.routing->registrar->Start();
+  core::LogInfo("routing_reregistered", {{"room", p.config.room}});
+}
+
 void StopRouting(Daemon::Parts& p) {
   if (!p.routing) return;
   if (p.routing->registrar) p.routing->registrar->Stop();

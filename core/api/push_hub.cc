@@ -95,6 +95,10 @@ PushOpenResult PushHub::Open(const PushOpenRequest& req) {
   {
     std::lock_guard lock(mu_);
     if (shut_down_) return Refuse(req, Refusal(503, "unavailable", "shutting down; reconnect with your cursor", "1"), "shutdown");
+    if (draining_) {
+      return Refuse(req, Refusal(503, "unavailable", "this frontend is draining; ask the router for another edge", "1"),
+                    "draining");
+    }
     if (open_ >= static_cast<size_t>(config_.push.max_connections)) {
       return Refuse(req, Refusal(503, "unavailable", "this frontend holds its most long connections; retry or poll", "5"),
                     "process_cap");
@@ -186,6 +190,7 @@ void PushHub::RunOnce() {
     if (metrics_) metrics_->poll_only.Add({}).Set(off ? 1 : 0);
   }
   if (off) CloseAll(kCloseUsePolling);
+  DrainStep();
   std::map<std::string, Pending> work;
   {
     std::lock_guard lock(mu_);
@@ -389,6 +394,59 @@ void PushHub::CloseAll(uint16_t code) {
   for (auto& s : all) CloseSub(*s, code);
 }
 
+void PushHub::Drain(int64_t spread_ms) {
+  size_t n = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (draining_) return;
+    draining_ = true;
+    // Oldest first: a connection's id grows with its open.
+    std::vector<std::shared_ptr<PushSubscription>> all;
+    for (auto& [name, room] : rooms_) all.insert(all.end(), room.subs.begin(), room.subs.end());
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+    drain_order_.assign(all.begin(), all.end());
+    drain_closed_ = 0;
+    n = all.size();
+    drain_.emplace(n, clock_.MonoMs(), spread_ms);
+  }
+  LogWarn("push_drain_started", {{"connections", std::to_string(n)}, {"spread_ms", std::to_string(spread_ms)}});
+  if (metrics_) metrics_->draining.Add({}).Set(1);
+  cv_.notify_all();
+}
+
+void PushHub::Undrain() {
+  size_t left = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!draining_) return;
+    draining_ = false;
+    left = drain_order_.size() - drain_closed_;
+    drain_.reset();
+    drain_order_.clear();
+    drain_closed_ = 0;
+  }
+  LogWarn("push_drain_stopped", {{"not_closed", std::to_string(left)}});
+  if (metrics_) metrics_->draining.Add({}).Set(0);
+}
+
+bool PushHub::draining() const {
+  std::lock_guard lock(mu_);
+  return draining_;
+}
+
+void PushHub::DrainStep() {
+  std::vector<std::shared_ptr<PushSubscription>> due;
+  {
+    std::lock_guard lock(mu_);
+    if (!drain_) return;
+    const size_t until = drain_->DueBy(clock_.MonoMs());
+    for (; drain_closed_ < until; ++drain_closed_) {
+      if (auto s = drain_order_[drain_closed_].lock()) due.push_back(std::move(s));
+    }
+  }
+  for (auto& s : due) CloseSub(*s, kCloseGoingAway);
+}
+
 void PushHub::Sweep() {
   std::vector<std::shared_ptr<PushSubscription>> presence;
   std::vector<std::string> names;
@@ -463,6 +521,7 @@ std::vector<PushHub::RoomStatus> PushHub::Rooms(size_t max) const {
 std::string PushHub::StatusJson(size_t max_rooms) const {
   std::string b = "{\"enabled\":" + std::string(config_.push.enabled ? "true" : "false");
   b += ",\"poll_only\":" + std::string(poll_only() ? "true" : "false");
+  b += ",\"draining\":" + std::string(draining() ? "true" : "false");
   b += ",\"connections\":" + std::to_string(connections());
   b += ",\"broadcast_at\":" + std::to_string(config_.push.broadcast_at);
   b += ",\"notify_pull_below\":" + std::to_string(config_.push.notify_pull_below);

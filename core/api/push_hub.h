@@ -45,6 +45,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -56,6 +57,7 @@
 #include "core/degrade/degrade_view.h"
 #include "core/http/http_types.h"
 #include "core/model/rate_limiter.h"
+#include "core/read/drain_schedule.h"
 #include "core/read/fanout_mode.h"
 #include "core/read/push_metrics.h"
 #include "core/read/push_subscription.h"
@@ -118,6 +120,15 @@ class PushHub {
   // the biggest `max_rooms` rooms.
   std::string StatusJson(size_t max_rooms) const;
   bool poll_only() const { return poll_only_.load(); }
+  // Drain (danmuctl edge drain, or SIGTERM with push.drain_spread_ms): new
+  // long connections are refused with 503 draining, and the open ones are
+  // closed with 1001 ("reconnect elsewhere: ask the router", the client
+  // contract) evenly over `spread_ms`, oldest first, so that their clients
+  // reach the other edges as a stream, not a stampede. Undrain() accepts
+  // again and stops the closes. Any thread.
+  void Drain(int64_t spread_ms);
+  void Undrain();
+  bool draining() const;
   FanoutMode ModeOf(const std::string& live_room) const;
 
  private:
@@ -141,6 +152,7 @@ class PushHub {
   void Resync(PushSubscription& sub);
   void CloseSub(PushSubscription& sub, uint16_t code);
   void CloseAll(uint16_t code);
+  void DrainStep();  // closes the connections the drain schedule has made due
   void Sweep();
   void Repend(const std::string& live_room, int64_t visible_mono_ms);
   void Loop();
@@ -166,6 +178,10 @@ class PushHub {
   uint64_t next_id_ = 1;                           // guarded by mu_
   bool stop_ = true;                               // the thread is not running; guarded by mu_
   bool shut_down_ = false;                         // Stop() was called: refuse new connections; guarded by mu_
+  bool draining_ = false;                          // guarded by mu_
+  std::optional<DrainSchedule> drain_;             // the closes of the drain in progress; guarded by mu_
+  std::vector<std::weak_ptr<PushSubscription>> drain_order_;  // its connections, oldest first; guarded by mu_
+  size_t drain_closed_ = 0;                        // how many of drain_order_ were closed; guarded by mu_
   std::condition_variable cv_;
   std::thread thread_;
 };

@@ -296,7 +296,7 @@ TEST_F(PushHubTest, StatusJsonListsTheBiggestRoomsWithTheirMode) {
   clients.push_back(Connect("small"));
   hub_->RunOnce();
   EXPECT_EQ(hub_->StatusJson(10),
-            "{\"enabled\":true,\"poll_only\":false,\"connections\":7,\"broadcast_at\":5,\"notify_pull_below\":2,"
+            "{\"enabled\":true,\"poll_only\":false,\"draining\":false,\"connections\":7,\"broadcast_at\":5,\"notify_pull_below\":2,"
             "\"rooms\":[{\"live_room\":\"big\",\"mode\":\"broadcast\",\"subscribers\":6},"
             "{\"live_room\":\"small\",\"mode\":\"notify_pull\",\"subscribers\":1}]}");
   EXPECT_EQ(hub_->StatusJson(1).find("small"), std::string::npos) << "at most max_rooms, the biggest first";
@@ -496,6 +496,57 @@ TEST_F(PushHubTest, OperatorSwitchClosesWithUsePollingAndRefusesNew) {
   EXPECT_FALSE(r.sub);
   EXPECT_EQ(r.refusal.status, 503);
   EXPECT_NE(r.refusal.body.find("use_polling"), std::string::npos);
+}
+
+// A drain closes the connections with 1001 evenly over the spread, oldest
+// first, refuses new ones with 503 draining meanwhile, and Undrain stops it.
+TEST_F(PushHubTest, DrainClosesEvenlyOverTheSpreadAndRefusesNew) {
+  MakeHub();
+  std::vector<Client> cs;
+  for (int i = 0; i < 10; ++i) cs.push_back(Connect("r", "", "10.0.0." + std::to_string(i)));
+  hub_->RunOnce();
+  for (auto& c : cs) c.Read();
+  hub_->Drain(1000);
+  EXPECT_TRUE(hub_->draining());
+  EXPECT_NE(hub_->StatusJson(5).find("\"draining\":true"), std::string::npos);
+  PushOpenRequest req;
+  req.live_room = "r";
+  req.client_address = "10.0.1.1";
+  auto refused = hub_->Open(req);
+  EXPECT_FALSE(refused.sub);
+  EXPECT_EQ(refused.refusal.status, 503);
+  EXPECT_NE(refused.refusal.body.find("draining"), std::string::npos) << refused.refusal.body;
+  auto closed = [&] {
+    int n = 0;
+    for (auto& c : cs) {
+      c.Read();
+      n += c.closed;
+    }
+    return n;
+  };
+  hub_->RunOnce();
+  EXPECT_EQ(closed(), 0) << "nothing at the start";
+  clock_.Advance(300);
+  hub_->RunOnce();
+  EXPECT_EQ(closed(), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(cs[i].closed) << "oldest first: " << i;
+  EXPECT_EQ(cs[0].close_code, kCloseGoingAway) << "1001: reconnect elsewhere (ask the router)";
+  clock_.Advance(400);
+  hub_->RunOnce();
+  EXPECT_EQ(closed(), 7);
+  // Undrain: the rest stay open, new connections are accepted.
+  hub_->Undrain();
+  EXPECT_FALSE(hub_->draining());
+  clock_.Advance(1000);
+  hub_->RunOnce();
+  EXPECT_EQ(closed(), 7);
+  auto again = hub_->Open(req);
+  EXPECT_TRUE(again.sub) << again.refusal.body;
+  if (again.sub) hub_->Detach(again.sub);
+  // A second drain with no spread closes the 3 left at once.
+  hub_->Drain(0);
+  hub_->RunOnce();
+  EXPECT_EQ(closed(), 10);
 }
 
 TEST_F(PushHubTest, HandshakeRefusals) {

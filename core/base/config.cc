@@ -581,6 +581,8 @@ const std::vector<Section>& Sections() {
           Num("socket_send_buffer_bytes", &O::socket_send_buffer_bytes, Range<int>{0, 64 << 20},
               "SO_SNDBUF of a long connection; 0 = the OS default"),
           Num("tick_ms", &O::tick_ms, Range<int>{1, 60000}, "rounds for lagging and level-3-deferred rooms"),
+          Num("drain_spread_ms", &O::drain_spread_ms, Range<int>{0, 600000},
+              "a draining frontend closes its long connections with 1001 evenly over this long"),
       }));
     }
     {

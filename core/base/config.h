@@ -204,6 +204,9 @@ struct PushOptions {
   // memory (0 = the OS default, autotuned up to net.ipv4.tcp_wmem's max).
   int socket_send_buffer_bytes = 65536;
   int tick_ms = 100;                      // rounds for lagging and level-3-deferred rooms
+  // A draining frontend (danmuctl edge drain without --over, SIGTERM) closes
+  // its long connections with 1001 evenly over this long (0: at once).
+  int drain_spread_ms = 10000;
 };
 
 struct HaOptions {

@@ -17,12 +17,14 @@ PushMetrics::PushMetrics(prometheus::Registry& r, const std::string& room)
       delay(prometheus::BuildHistogram().Name("danmu_push_delay_seconds").Help("Push delay: message visible in the frontend cache -> its frame written to the socket").Labels({{"room", room}}).Register(r)),
       rooms(prometheus::BuildGauge().Name("danmu_push_rooms").Help("Live rooms with long connections, by fan-out mode").Labels({{"room", room}}).Register(r)),
       mode_switches(prometheus::BuildCounter().Name("danmu_push_mode_switches_total").Help("Fan-out mode switches of live rooms, by the mode switched to").Labels({{"room", room}}).Register(r)),
-      poll_only(prometheus::BuildGauge().Name("danmu_push_poll_only").Help("1 while the operator switch tells long-connection clients to move to polling").Labels({{"room", room}}).Register(r)) {
+      poll_only(prometheus::BuildGauge().Name("danmu_push_poll_only").Help("1 while the operator switch tells long-connection clients to move to polling").Labels({{"room", room}}).Register(r)),
+      draining(prometheus::BuildGauge().Name("danmu_push_draining").Help("1 while this frontend drains (danmuctl edge drain, SIGTERM): long connections refused, open ones closed with 1001 over push.drain_spread_ms").Labels({{"room", room}}).Register(r)) {
   for (auto t : {"ws", "sse"}) {
     for (auto c : {"small", "big"}) connections.Add({{"transport", t}, {"class", c}});
     handshakes.Add({{"transport", t}, {"result", "accepted"}});
     handshakes.Add({{"transport", t}, {"result", "refused"}});
     closes.Add({{"transport", t}, {"reason", "slow_consumer"}});
+    closes.Add({{"transport", t}, {"reason", "going_away"}});  // drains and shutdowns: watched by alerts and tests
   }
   int k = 0;
   for (auto m : {"notify_pull", "broadcast", "control"}) {
@@ -41,6 +43,7 @@ PushMetrics::PushMetrics(prometheus::Registry& r, const std::string& room)
   queue_peak_gauge.Add({});
   resyncs.Add({});
   poll_only.Add({});
+  draining.Add({});
 }
 
 void PushMetrics::Written(const OutFrame& f, int64_t now_mono_ms) {

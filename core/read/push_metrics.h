@@ -35,6 +35,7 @@ struct PushMetrics {
   prometheus::Family<prometheus::Gauge>& rooms;            // mode
   prometheus::Family<prometheus::Counter>& mode_switches;  // to
   prometheus::Family<prometheus::Gauge>& poll_only;
+  prometheus::Family<prometheus::Gauge>& draining;
 
   // Cached series for the per-frame path (index: OutFrame::Kind).
   prometheus::Counter* frames_by_kind[3] = {};

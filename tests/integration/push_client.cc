@@ -15,6 +15,10 @@
 //                                        FILE's ("ROOM id id ..." per line):
 //                                        exactly once, in order
 //   close N                             close the N newest connections
+//   elsewhere PORT                      from now on a connection closed with
+//                                        1001 ("reconnect elsewhere", a
+//                                        draining edge) reconnects to PORT,
+//                                        as the router would send it
 //   stats | quit
 // Every command is answered by one line starting "done" (or "error").
 // Connections closed by the server with 1001/4000 or EOF reconnect with
@@ -70,6 +74,8 @@ std::vector<std::unique_ptr<Conn>> g_conns;
 std::map<int, Conn*> g_by_fd;
 std::map<int, int> g_closes;  // close code -> count
 long g_refused = 0;
+int g_elsewhere_port = 0;                      // 0: reconnect to the same port
+int64_t g_goaway_first = 0, g_goaway_last = 0;  // when the first and last 1001 came
 
 void Arm(Conn& c) {
   epoll_event ev{};
@@ -148,6 +154,19 @@ void Reconnect(Conn& c) {
   Open(c);
 }
 
+// A close by the server (close frame or SSE close event).
+void OnServerClose(Conn& c, int code) {
+  c.last_close = code;
+  g_closes[code]++;
+  if (code == 1001) {
+    const int64_t now = NowMs();
+    if (g_goaway_first == 0) g_goaway_first = now;
+    g_goaway_last = now;
+    if (g_elsewhere_port) c.port = g_elsewhere_port;
+  }
+  Reconnect(c);
+}
+
 void SendMasked(Conn& c, uint8_t opcode, const std::string& payload) {
   std::string f;
   f.push_back(static_cast<char>(0x80 | opcode));
@@ -221,9 +240,7 @@ bool Parse(Conn& c) {
       else if (op == 9) SendMasked(c, 0xA, payload);
       else if (op == 8) {
         int code = payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8 | static_cast<unsigned char>(payload[1])) : 1005;
-        c.last_close = code;
-        g_closes[code]++;
-        Reconnect(c);
+        OnServerClose(c, code);
         return false;
       }
     }
@@ -243,9 +260,7 @@ bool Parse(Conn& c) {
     if (event == "close") {
       auto k = data.find("\"code\":");
       int code = k == std::string::npos ? 0 : std::atoi(data.c_str() + k + 7);
-      c.last_close = code;
-      g_closes[code]++;
-      Reconnect(c);
+      OnServerClose(c, code);
       return false;
     }
     if (!data.empty()) OnJson(c, data);
@@ -339,7 +354,8 @@ std::string Stats() {
   for (auto [code, n] : g_closes) closes += std::to_string(code) + ":" + std::to_string(n) + ",";
   return "conns=" + std::to_string(g_conns.size()) + " frames=" + std::to_string(frames) + " resyncs=" +
          std::to_string(resyncs) + " reconnects=" + std::to_string(reconnects) + " refused=" + std::to_string(g_refused) +
-         " closes=" + closes;
+         " closes=" + closes + " goaway_first_ms=" + std::to_string(g_goaway_first) +
+         " goaway_last_ms=" + std::to_string(g_goaway_last);  // steady clock: comparable across processes
 }
 
 // The next command line; sockets are served while waiting for it, so a
@@ -454,6 +470,9 @@ int main(int argc, char** argv) {
         Drop(*g_conns.back());
         g_conns.pop_back();
       }
+      answer = "done " + Stats();
+    } else if (op == "elsewhere") {
+      cmd >> g_elsewhere_port;
       answer = "done " + Stats();
     } else if (op == "stats") {
       Pump(0);

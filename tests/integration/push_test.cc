@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -671,6 +672,83 @@ TEST_F(PushTest, DegradationReachesLongConnectionsWithoutAMessage) {
   const size_t frames = t.size() - before;
   std::printf("level 3: %zu frames for 30 messages over %.1f s\n", frames, elapsed_s);
   EXPECT_LE(frames, static_cast<size_t>(elapsed_s / 4.0) + 2) << "at most one frame per next_poll_ms (>= 4 s)";
+}
+
+// Draining an edge (danmuctl edge drain): it leaves the routers' lists at
+// once, refuses new long connections with 503 draining, and closes its
+// 2,000 WebSockets with 1001 spread over the drain time; their clients,
+// sent elsewhere (room B's edge, the one the routers still list), resume
+// from their cursors with no message lost or repeated. Undrain puts it back.
+TEST_F(PushTest, DrainSpreadsReconnectsElsewhereNothingLost) {
+  const std::string room = "pdrain" + tag_;
+  const int a_port = PortOf(Env("DANMU_A_HTTP")), b_port = PortOf(Env("DANMU_B_HTTP"));
+  struct Undrain {
+    ~Undrain() {
+      std::string o;
+      testing::RunCapture(testing::Danmuctl("edge undrain --room A"), &o);
+    }
+  } undrain;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.push_back(std::make_unique<Client>(a_port, "127.0.0." + std::to_string(13 + i)));
+    ASSERT_TRUE(clients.back()->ready());
+  }
+  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("open ws " + room + " 1000")));
+  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("elsewhere " + std::to_string(b_port))));
+  Publish(room, 5);
+  auto listed = [&](const char* admin, const std::string& url) {
+    auto r = Get(Env(admin) + "/v1/admin/route");
+    return r.ok() && r->body.find("\"url\":\"" + url + "\"") != std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor([&] { return listed("DANMU_B_ADMIN", Env("DANMU_A_HTTP")); }, 15000))
+      << "room A's edge is registered before the drain";
+  const double going_away0 = Sample("danmu_push_closes_total{room=\"A\",reason=\"going_away\",transport=\"ws\"}");
+  std::string out;
+  const int kSpreadS = 6;
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("edge drain --room A --over " + std::to_string(kSpreadS) + "s"), &out), 0)
+      << out;
+  EXPECT_NE(out.find("\"draining\":true"), std::string::npos) << out;
+  // Out of the lists within the directory's refresh (it was revoked, not left to expire).
+  EXPECT_TRUE(WaitFor([&] { return !listed("DANMU_B_ADMIN", Env("DANMU_A_HTTP")); }, 5000))
+      << "room B's router still hands out the draining edge";
+  {
+    Raw r(a_port);
+    r.Send(WsRequest(room));
+    std::string a = r.ReadUntil("}}");
+    EXPECT_EQ(StatusOf(a), 503) << a;
+    EXPECT_NE(a.find("draining"), std::string::npos) << a;
+  }
+  EXPECT_TRUE(PollAnswers(room)) << "a draining edge still answers polls";
+  Publish(room, 5);  // during the drain
+  ASSERT_TRUE(WaitFor([&] {
+    return Sample("danmu_push_closes_total{room=\"A\",reason=\"going_away\",transport=\"ws\"}") - going_away0 >= 2000;
+  }, 60000)) << "every WebSocket was closed with 1001";
+  Publish(room, 5);  // after: only room B's edge holds them
+  std::string file = WriteExpected();
+  int64_t first = INT64_MAX, last = 0;
+  for (auto& c : clients) {
+    std::string w = c->Call("wait " + file + " 60000");
+    ASSERT_TRUE(Done(w)) << w;
+    std::string v = c->Call("verify " + file);
+    EXPECT_NE(v.find(" bad=0"), std::string::npos) << v;
+    std::string st = c->Call("stats");
+    std::printf("drain client: %s\n", st.c_str());
+    EXPECT_NE(st.find("1001:1000,"), std::string::npos) << "each of its 1,000 connections closed once with 1001: " << st;
+    auto f = st.find("goaway_first_ms="), l = st.find("goaway_last_ms=");
+    ASSERT_TRUE(f != std::string::npos && l != std::string::npos) << st;
+    first = std::min<int64_t>(first, std::atoll(st.c_str() + f + 16));
+    last = std::max<int64_t>(last, std::atoll(st.c_str() + l + 15));
+  }
+  // Spread, not a stampede: the first and the last 1001 of the 2,000 lie at
+  // least half the drain time apart (slowness only spreads them more; the
+  // oldest connections go first, so each client alone sees about half).
+  std::printf("drain: 2,000 closes over %lld ms (spread %d s)\n", static_cast<long long>(last - first), kSpreadS);
+  EXPECT_GE(last - first, kSpreadS * 1000 / 2) << "the closes came as one burst";
+  ASSERT_EQ(testing::RunCapture(testing::Danmuctl("edge undrain --room A"), &out), 0) << out;
+  EXPECT_TRUE(WaitFor([&] { return listed("DANMU_B_ADMIN", Env("DANMU_A_HTTP")); }, 15000)) << "registered again";
+  Raw again(a_port);
+  again.Send(WsRequest(room));
+  EXPECT_EQ(StatusOf(again.ReadUntil("\r\n\r\n")), 101) << "long connections accepted again";
 }
 
 }  // namespace

@@ -194,12 +194,27 @@ std::string StatusBoard::RenderRoom(const StatusInputs& in, double writes_rate, 
   b += ",\"epoch\":" + std::to_string(Get<int64_t>(st, "epoch", 0));
   b += ",\"confirmed\":" + std::string(Bool(confirmed));
   b += ",\"writes_frozen\":" + std::string(Bool(frozen));
-  // The primary lease (issue 13): shown when the status carries one.
+  // The primary lease (issue 13), as this room's PrimaryLease reports it
+  // (replication/primary_lease.h StatusJson): "held"/"valid"/"remaining_ms"
+  // describe THIS room's hold (valid: it may acknowledge now), "holder" is
+  // the leader key's value as this room last read it ({room, epoch, ...}).
+  // A secondary never holds the key, so its "valid" is false while the
+  // holder's lease is healthy: whether the holder's lease is live is the
+  // holder's own part (the page reads it from the holder room's card).
   Obj lease = Child(st, "lease");
   if (lease) {
-    b += ",\"lease\":{\"holder\":" + Str(Get<std::string>(lease, "holder", "")) +
-         ",\"valid\":" + Bool(Get<bool>(lease, "valid", true)) +
-         ",\"epoch\":" + std::to_string(Get<int64_t>(lease, "epoch", 0)) + "}";
+    std::string holder_room;
+    int64_t holder_epoch = 0;
+    if (Obj h = Child(lease, "holder")) {
+      holder_room = Get<std::string>(h, "room", "");
+      holder_epoch = Get<int64_t>(h, "epoch", 0);
+    }
+    b += ",\"lease\":{\"enabled\":" + std::string(Bool(Get<bool>(lease, "enabled", true))) +
+         ",\"held\":" + Bool(Get<bool>(lease, "held", false)) + ",\"valid\":" + Bool(Get<bool>(lease, "valid", false)) +
+         ",\"remaining_ms\":" + std::to_string(std::max<int64_t>(0, Get<int64_t>(lease, "remaining_ms", 0))) +
+         ",\"etcd_reachable\":" + Bool(Get<bool>(lease, "etcd_reachable", true)) +
+         ",\"holder_room\":" + (holder_room.empty() ? std::string("null") : Str(holder_room)) +
+         ",\"holder_epoch\":" + std::to_string(holder_epoch) + "}";
   } else {
     b += ",\"lease\":null";
   }
@@ -248,10 +263,23 @@ std::string StatusBoard::RenderRoom(const StatusInputs& in, double writes_rate, 
   b += "}";
 
   b += ",\"rates\":{\"writes_per_second\":" + Num(writes_rate) + ",\"polls_per_second\":" + Num(polls_rate) + "}";
-  if (in.connections) {
+  // Connections by transport: WebSocket and SSE from the push layer's count
+  // per transport (in.connections), polling as the public port's open HTTP
+  // connections that are not long ones (the admin status: edge.connections
+  // counts every open public connection, push.connections the long ones).
+  // The push section also says whether long connections are served at all.
+  Obj push = Child(st, "push");
+  Obj edge = Child(st, "edge");
+  const int64_t long_open = Get<int64_t>(push, "connections", -1);
+  const int64_t edge_open = Get<int64_t>(edge, "connections", -1);
+  std::map<std::string, int64_t> conns;
+  if (in.connections) conns = *in.connections;
+  if (edge_open >= 0) conns["http"] = std::max<int64_t>(0, edge_open - std::max<int64_t>(0, long_open));
+  if (!in.connections && long_open >= 0) conns["long"] = long_open;  // no split by transport known
+  if (!conns.empty()) {
     b += ",\"connections\":{";
     bool f = true;
-    for (const auto& [transport, n] : *in.connections) {
+    for (const auto& [transport, n] : conns) {
       if (!f) b += ",";
       f = false;
       b += Str(transport) + ":" + std::to_string(n);
@@ -259,6 +287,12 @@ std::string StatusBoard::RenderRoom(const StatusInputs& in, double writes_rate, 
     b += "}";
   } else {
     b += ",\"connections\":null";
+  }
+  if (push) {
+    b += ",\"push\":{\"enabled\":" + std::string(Bool(Get<bool>(push, "enabled", false))) +
+         ",\"poll_only\":" + Bool(Get<bool>(push, "poll_only", false)) + "}";
+  } else {
+    b += ",\"push\":null";
   }
   if (in.route) {
     b += ",\"route\":{";
@@ -320,6 +354,14 @@ std::string StatusBoard::RenderRoom(const StatusInputs& in, double writes_rate, 
   if (in.degrade_level > 0) {
     problems.Add("degradation level " + std::to_string(in.degrade_level) + " in room " + r,
                  "danmuctl degrade status; when the cause is gone: danmuctl degrade clear", "danmudegradationactivelong");
+  }
+  if (lease && role == "primary" && confirmed && !frozen && Get<bool>(lease, "enabled", true) &&
+      !Get<bool>(lease, "valid", false)) {
+    problems.Add("room " + r + " is primary but its lease is not valid (" +
+                     (Get<bool>(lease, "etcd_reachable", true) ? std::string("not renewed in time") : std::string("etcd unreachable")) +
+                     "): writes get 503",
+                 "danmuctl status (the lease line); restore etcd; or danmuctl promote --room <other> --force",
+                 "danmuleaselost");
   }
   if (in.probe_ran && !in.probe.ok) {
     problems.Add("probe from room " + r + " failed at stage " + in.probe.failed_stage,

@@ -17,13 +17,18 @@
 //   {"generated_at_ms", "rooms": [<room>...] (sorted by name),
 //    "problems": [...cross-room problems: no primary, two primaries]}
 //   <room> = {"room","reachable","sampled_at_ms","role","epoch","confirmed",
-//     "writes_frozen","lease"(holder, when the status has one, else null),
+//     "writes_frozen",
+//     "lease":{enabled,held,valid,remaining_ms,etcd_reachable,holder_room,holder_epoch} | null
+//       (held/valid/remaining_ms: THIS room's hold of the key; holder_*: the key's
+//       value as this room last read it; a non-holder's valid is always false),
 //     "read_source","replication":{lag_seconds,link_up,offset_lag_bytes},
 //     "processor":{running,paused,fenced,backlog,delay_seconds,lag_seconds},
 //     "degrade":{"level","settings":[{scope,level,source,reason,expires_at_ms}]},
 //     "probe":{ran,ok,failed_stage,at_ms,pairs:[{write_room,read_room,seconds}]},
 //     "rates":{writes_per_second,polls_per_second},
-//     "connections": {transport: n} | null, "route": {percent,...} | null,
+//     "connections": {"ws","sse" (long connections by transport),"http" (other
+//       open public connections: polling)} | null, "push": {enabled,poll_only} | null,
+//     "route": {percent,...} | null,
 //     "history":{"t":[ms],"lag_seconds":[],"backlog":[],"probe_ms":[]},
 //     "problems":[{"what","fix","runbook"}]}
 // A problem is something on-call must act on; each names the danmuctl
@@ -59,7 +64,9 @@ struct StatusInputs {
   int64_t probe_at_ms = 0;
   double writes_total = 0;             // acknowledged writes (counter)
   double polls_total = 0;              // polls answered (counter)
-  std::optional<std::map<std::string, int64_t>> connections;  // transport -> open connections
+  // Long connections by transport ("ws", "sse"); "http" is derived from the
+  // admin status (edge.connections - push.connections).
+  std::optional<std::map<std::string, int64_t>> connections;
   std::optional<std::map<std::string, double>> route;         // e.g. percent, rules_version
 };
 

@@ -77,16 +77,69 @@ TEST(StatusBoardTest, UnknownAdminFieldsNeverLeak) {
   EXPECT_EQ(f.board->FullJson().find("s3cret"), std::string::npos);
 }
 
-TEST(StatusBoardTest, LeaseShownWhenTheStatusHasOne) {
+// The lease section exactly as PrimaryLease::StatusJson writes it: the
+// holder is an object (the leader key's value), "valid" is this room's own
+// right to acknowledge.
+std::string LeaseJson(bool held, bool valid, int64_t remaining_ms, const std::string& holder, int64_t epoch) {
+  return "{\"enabled\":true,\"held\":" + std::string(held ? "true" : "false") + ",\"valid\":" + (valid ? "true" : "false") +
+         ",\"remaining_ms\":" + std::to_string(remaining_ms) +
+         ",\"ack_wait_ms\":0,\"renewal_age_ms\":120,\"renewal_rtt_ms\":2,\"ttl_s\":3,\"margin_ms\":500,\"renew_ms\":1000," +
+         "\"auto_failover\":false,\"acks_refused\":0,\"etcd_reachable\":true,\"danmud\":\"A/host-7/4242/99\",\"holder\":" +
+         (holder.empty() ? std::string("null")
+                         : "{\"room\":\"" + holder + "\",\"epoch\":" + std::to_string(epoch) +
+                               ",\"danmud\":\"" + holder + "/host-7/4242/99\",\"repl_offset\":77,\"at_ms\":1000}") +
+         "}";
+}
+
+TEST(StatusBoardTest, LeaseHolderIsARoomAndEpochNotRawJson) {
   Fixture f;
   std::string s = AdminStatus("primary", 2);
-  s.insert(1, "\"lease\":{\"holder\":\"A\",\"valid\":true,\"epoch\":2,\"key\":\"/danmu/leader\"},");
+  s.insert(1, "\"lease\":" + LeaseJson(true, true, 2300, "A", 2) + ",");
   f.in.admin_status_json = s;
   f.board->SampleOnce();
   Obj lease = f.Room()->getObject("lease");
   ASSERT_TRUE(lease);
-  EXPECT_EQ(lease->getValue<std::string>("holder"), "A");
-  EXPECT_FALSE(lease->has("key"));
+  EXPECT_EQ(lease->getValue<std::string>("holder_room"), "A");
+  EXPECT_EQ(lease->getValue<int64_t>("holder_epoch"), 2);
+  EXPECT_TRUE(lease->getValue<bool>("held"));
+  EXPECT_TRUE(lease->getValue<bool>("valid"));
+  EXPECT_EQ(lease->getValue<int64_t>("remaining_ms"), 2300);
+  EXPECT_FALSE(lease->has("holder"));
+  const std::string j = f.board->RoomJson();
+  EXPECT_EQ(j.find("host-7"), std::string::npos) << "the danmud id (host, pid) is not served";
+  EXPECT_EQ(j.find("repl_offset"), std::string::npos);
+  EXPECT_EQ(f.Room()->getArray("problems")->size(), 0u);
+}
+
+TEST(StatusBoardTest, SecondarySeesTheHolderWithoutHoldingIt) {
+  Fixture f;
+  std::string s = AdminStatus("secondary", 2);
+  s.insert(1, "\"lease\":" + LeaseJson(false, false, 0, "B", 2) + ",");
+  f.in.admin_status_json = s;
+  f.board->SampleOnce();
+  Obj lease = f.Room()->getObject("lease");
+  EXPECT_EQ(lease->getValue<std::string>("holder_room"), "B");
+  EXPECT_FALSE(lease->getValue<bool>("held"));
+  EXPECT_FALSE(lease->getValue<bool>("valid")) << "a non-holder's own right to acknowledge";
+  EXPECT_EQ(f.Room()->getArray("problems")->size(), 0u) << "a secondary without the key is normal";
+
+  // No holder seen yet.
+  s = AdminStatus("secondary", 2);
+  s.insert(1, "\"lease\":" + LeaseJson(false, false, 0, "", 0) + ",");
+  f.in.admin_status_json = s;
+  f.board->SampleOnce();
+  EXPECT_TRUE(f.Room()->getObject("lease")->isNull("holder_room"));
+}
+
+TEST(StatusBoardTest, PrimaryWithAnInvalidLeaseIsAProblem) {
+  Fixture f;
+  std::string s = AdminStatus("primary", 2);
+  s.insert(1, "\"lease\":" + LeaseJson(true, false, 0, "A", 2) + ",");
+  f.in.admin_status_json = s;
+  f.board->SampleOnce();
+  auto problems = f.Room()->getArray("problems");
+  ASSERT_EQ(problems->size(), 1u);
+  EXPECT_EQ(problems->getObject(0)->getValue<std::string>("runbook"), "monitoring/RUNBOOK.md#danmuleaselost");
 }
 
 TEST(StatusBoardTest, RatesFromCounterDeltas) {
@@ -275,6 +328,39 @@ TEST(StatusBoardTest, ConnectionsAndRouteWhenPresent) {
   Obj r = f.Room();
   EXPECT_EQ(r->getObject("connections")->getValue<int>("ws"), 12);
   EXPECT_EQ(r->getObject("route")->getValue<int>("percent"), 10);
+}
+
+// The admin status's push and edge sections: polling connections are the
+// public port's open connections that are not long ones; the push switches
+// are passed on.
+TEST(StatusBoardTest, ConnectionsByTransportFromThePushSection) {
+  Fixture f;
+  std::string s = AdminStatus("primary", 1);
+  s.insert(1, "\"edge\":{\"connections\":20,\"requests_in_flight\":1},"
+              "\"push\":{\"enabled\":true,\"poll_only\":false,\"connections\":15,\"broadcast_rooms\":0},");
+  f.in.admin_status_json = s;
+  f.in.connections = std::map<std::string, int64_t>{{"ws", 12}, {"sse", 3}};
+  f.board->SampleOnce();
+  Obj c = f.Room()->getObject("connections");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->getValue<int>("ws"), 12);
+  EXPECT_EQ(c->getValue<int>("sse"), 3);
+  EXPECT_EQ(c->getValue<int>("http"), 5);
+  Obj push = f.Room()->getObject("push");
+  ASSERT_TRUE(push);
+  EXPECT_TRUE(push->getValue<bool>("enabled"));
+  EXPECT_FALSE(push->getValue<bool>("poll_only"));
+
+  // No push layer here: only the public port's connections, push disabled.
+  s = AdminStatus("primary", 1);
+  s.insert(1, "\"edge\":{\"connections\":4},\"push\":{\"enabled\":false,\"poll_only\":false,\"connections\":-1},");
+  f.in.admin_status_json = s;
+  f.in.connections.reset();
+  f.board->SampleOnce();
+  c = f.Room()->getObject("connections");
+  EXPECT_EQ(c->getValue<int>("http"), 4);
+  EXPECT_FALSE(c->has("ws"));
+  EXPECT_FALSE(f.Room()->getObject("push")->getValue<bool>("enabled"));
 }
 
 }  // namespace

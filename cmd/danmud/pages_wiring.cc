@@ -58,6 +58,7 @@ core::Status WirePages(Daemon::Parts& p, core::FrontendHooks* hooks) {
     }
     in.writes_total = CounterTotal(parts->metrics->messages_accepted);
     in.polls_total = CounterTotal(parts->metrics->polls);
+    in.connections = PushConnectionsByTransport(*parts);  // the "connections" row, with the admin status's push section
     if (auto routing = RoutingStatusSource(*parts)) {  // the status page's "route rollout" row
       const auto r = routing();
       in.route = std::map<std::string, double>{{"percent", static_cast<double>(r.percent)},

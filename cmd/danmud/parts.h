@@ -149,5 +149,8 @@ int64_t PushConnections(Daemon::Parts& parts);
 // SIGTERM: the hub drains over push.drain_spread_ms, and shutdown waits
 // until every long connection is gone or the spread (plus a second) passed.
 void DrainPushAndWait(Daemon::Parts& parts);
+// Open long connections by transport ("ws", "sse"), as the hub last counted
+// them (its 1 s sweep); nullopt without push. For the status page.
+std::optional<std::map<std::string, int64_t>> PushConnectionsByTransport(Daemon::Parts& parts);
 
 }  // namespace danmu::cmd

@@ -139,4 +139,18 @@ bool PushServing(Daemon::Parts& p) { return p.push && p.config.push.enabled && !
 
 int64_t PushConnections(Daemon::Parts& p) { return p.push ? static_cast<int64_t>(p.push->hub->connections()) : 0; }
 
+std::optional<std::map<std::string, int64_t>> PushConnectionsByTransport(Daemon::Parts& p) {
+  if (!p.push) return std::nullopt;
+  // danmu_push_connections{transport, class}: set by the hub's sweep (every second).
+  std::map<std::string, int64_t> by{{"ws", 0}, {"sse", 0}};
+  for (const auto& mf : p.push->metrics->connections.Collect()) {
+    for (const auto& m : mf.metric) {
+      for (const auto& l : m.label) {
+        if (l.name == "transport") by[l.value] += static_cast<int64_t>(m.gauge.value);
+      }
+    }
+  }
+  return by;
+}
+
 }  // namespace danmu::cmd

@@ -90,6 +90,7 @@
     node.className = 'danmaku' + (item.own ? ' own' : '') + (item.priority ? ' priority' : '');
     node.textContent = item.text;  // never innerHTML: user text is text
     if (item.uid) node.setAttribute('data-uid', item.uid);
+    if (item.via) node.setAttribute('data-via', item.via);  // the transport that brought it (ws, sse, poll)
     return node;
   };
 

@@ -89,7 +89,63 @@
     return v;
   }
 
-  function renderRoom(r, now) {
+  // The lease cell: who holds the leader key, at which epoch, and how long
+  // its lease has left. Each room's part says what THIS room holds (held,
+  // valid = it may acknowledge, remaining_ms) and whom it saw holding the
+  // key (holder_room/holder_epoch). A room that does not hold the key has
+  // valid false by definition, so whether the holder's lease is live is read
+  // from the holder's own part (its own monotonic count, no clock compared
+  // across rooms). Red: the holder's part says its lease is not valid, the
+  // holder's part is missing or unreachable, or nobody holds the key.
+  function leaseView(r, all) {
+    var l = r.lease;
+    if (!l) return { text: '— (no lease in this build)', red: false, state: 'none' };
+    if (l.enabled === false) return { text: '— (no lease: etcd not configured)', red: false, state: 'none' };
+    var holder = l.holder_room;
+    if (!holder) return { text: 'nobody holds the leader key', red: true, state: 'missing' };
+    var h = holder === r.room ? r : null;
+    for (var i = 0; !h && i < all.length; i++) if (all[i].room === holder) h = all[i];
+    // The holder's own value is the newest (it rewrites it on every renewal).
+    var epoch = ' · epoch ' + (h && h.lease && h.lease.held && h.lease.holder_epoch ? h.lease.holder_epoch : l.holder_epoch);
+    var who = 'room ' + holder;
+    if (!h || h.reachable === false || !h.lease) {
+      return { text: who + epoch + ' · lease state unknown (room ' + holder + ' does not answer)', red: true, state: 'unknown' };
+    }
+    if (!h.lease.held || !h.lease.valid) {
+      var why = !h.lease.held ? 'not held by it' : h.lease.etcd_reachable === false ? 'etcd unreachable' : 'not renewed';
+      return { text: who + epoch + ' · (expired: ' + why + ')', red: true, state: 'expired' };
+    }
+    var left = fmtSeconds((+h.lease.remaining_ms || 0) / 1000);
+    return { text: who + epoch + ' · ' + left + ' left' + (h === r ? ' (held here)' : ''), red: false, state: 'live' };
+  }
+
+  // The connections cell: long connections by transport (the push layer's
+  // count), polling as the other open HTTP connections of the public port.
+  function connectionsView(r) {
+    var c = r.connections;
+    var push = r.push;
+    var wrap = el('div');
+    if (!c) {
+      wrap.textContent = '— (no public port in this room)';
+      return wrap;
+    }
+    var parts = [['ws', 'ws'], ['sse', 'sse'], ['http', 'polling/HTTP'], ['long', 'long']];
+    var first = true;
+    parts.forEach(function (p) {
+      if (c[p[0]] === undefined) return;
+      if (!first) wrap.appendChild(document.createTextNode(' · '));
+      first = false;
+      var s = el('span', 'conn', p[1] + ' ' + c[p[0]]);
+      s.setAttribute('data-transport', p[0]);
+      s.setAttribute('data-count', String(c[p[0]]));
+      wrap.appendChild(s);
+    });
+    if (push && !push.enabled) wrap.appendChild(el('div', 'muted', 'long connections off (push.enabled false)'));
+    else if (push && push.poll_only) wrap.appendChild(el('div', 'warn-text', 'move-to-polling switch on (danmuctl push poll-only off)'));
+    return wrap;
+  }
+
+  function renderRoom(r, now, all) {
     var card = el('section', 'card');
     card.setAttribute('data-room', r.room);
     var head = el('div', 'card-head');
@@ -111,8 +167,9 @@
     card.appendChild(head);
 
     row(card, 'epoch', 'epoch', String(r.epoch));
-    row(card, 'lease holder', 'lease', r.lease ? (r.lease.holder || '—') + (r.lease.valid === false ? ' (expired)' : '') +
-        ' · epoch ' + r.lease.epoch : '— (no lease in this build)', r.lease && r.lease.valid === false);
+    var lease = leaseView(r, all);
+    var lv = row(card, 'lease holder', 'lease', lease.text, lease.red);
+    lv.setAttribute('data-state', lease.state);
     var rep = r.replication || {};
     var isMaster = r.role === 'primary' || rep.local_is_master;
     row(card, 'replication', 'replication', isMaster ? 'master (writes here)' :
@@ -157,9 +214,7 @@
 
     var rates = r.rates || {};
     row(card, 'writes · polls', 'rates', fmtRate(rates.writes_per_second) + ' · ' + fmtRate(rates.polls_per_second));
-    var conns = r.connections;
-    row(card, 'connections', 'connections', conns ? Object.keys(conns).map(function (k) { return k + ' ' + conns[k]; }).join(' · ') :
-        'polling only (no long connections in this build)');
+    row(card, 'connections', 'connections', connectionsView(r));
     row(card, 'route rollout', 'route', r.route && r.route.percent !== undefined ? r.route.percent + ' % long connections' :
         '— (no router in this build)');
 
@@ -197,7 +252,7 @@
     var now = s.generated_at_ms || Date.now();
     var rooms = $('rooms');
     var next = document.createDocumentFragment();
-    (s.rooms || []).forEach(function (r) { next.appendChild(renderRoom(r, now)); });
+    (s.rooms || []).forEach(function (r) { next.appendChild(renderRoom(r, now, s.rooms)); });
     rooms.textContent = '';
     rooms.appendChild(next);
     var cross = $('cross');

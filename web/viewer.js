@@ -104,12 +104,12 @@
   // A poll (or a coalesced frame) brings a batch at once: spread its comments
   // over part of the interval so that they fly in one after another, as they
   // were written, instead of as a block. Own comments go at once.
-  function onFrame(frame) {
+  function onFrame(frame, via) {
     var msgs = frame.messages || [];
     var comments = msgs.filter(function (m) { return m.type === 'comment' && typeof m.text === 'string'; });
     var spread = Math.min(1500, Math.max(0, (+frame.next_poll_ms || 2000) * 0.75));
     comments.forEach(function (m, i) {
-      var item = { text: m.text, own: m.uid === uid, priority: !!m.priority, uid: m.uid };
+      var item = { text: m.text, own: m.uid === uid, priority: !!m.priority, uid: m.uid, via: via };
       var delay = item.own || comments.length < 2 ? 0 : Math.round(i * spread / comments.length);
       if (delay) setTimeout(function () { stage.add(item); }, delay); else stage.add(item);
     });
@@ -136,7 +136,8 @@
 
   function onState(s) {
     var t = $('transport');
-    t.textContent = s.transport === 'none' ? 'connecting…' : s.transport === 'poll' ? 'polling' : s.transport;
+    t.textContent = { none: 'connecting…', poll: 'polling', ws: 'WebSocket', sse: 'SSE' }[s.transport] || s.transport;
+    t.setAttribute('data-transport', s.transport);
     t.title = 'transport: ' + s.transport + (s.fallbacks ? ' (fell back ' + s.fallbacks + '×: ' + s.lastError + ')' : '');
     $('reconnecting').classList.toggle('hidden', !s.reconnecting);
   }

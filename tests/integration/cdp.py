@@ -132,6 +132,7 @@ class Browser:
         self.ws = WebSocket(page["webSocketDebuggerUrl"])
         self.next_id = 0
         self.events = []
+        self.scripts = []  # identifiers of before-load scripts in force
         self.send("Page.enable")
         self.send("Runtime.enable")
         self.send("Emulation.setDeviceMetricsOverride",
@@ -157,8 +158,14 @@ class Browser:
         return [e["params"]["exceptionDetails"] for e in self.events if e.get("method") == "Runtime.exceptionThrown"]
 
     def navigate(self, url, before_load_script=None):
+        # A script given for one navigation applies to that one only: CDP
+        # keeps it for every later document until it is removed.
+        for ident in self.scripts:
+            self.send("Page.removeScriptToEvaluateOnNewDocument", {"identifier": ident})
+        self.scripts = []
         if before_load_script:
-            self.send("Page.addScriptToEvaluateOnNewDocument", {"source": before_load_script})
+            r = self.send("Page.addScriptToEvaluateOnNewDocument", {"source": before_load_script})
+            self.scripts.append(r["identifier"])
         self.send("Page.navigate", {"url": url})
         self.wait("document.readyState === 'complete'", 30, f"page {url} did not finish loading")
 

@@ -7,17 +7,27 @@ by danmud on the public port and checks, each wait bounded:
             the stage; hostile texts (<img onerror>, </script>) appear as text
             and run nothing; the like counter and the "likes paused" mark
             follow a degradation level set with danmuctl on that stream
+  websocket at a 100 % rollout (danmuctl route; the rules as they were put
+            back after, also on failure) the page receives over a WebSocket:
+            its transport mark says so, the server's accepted ws handshakes
+            rise and danmu_push_connections counts it, and a posted comment
+            arrives over it (the bullet's data-via is ws, no poll was made)
   fallback  at the router's 0 % the page polls without trying a long
-            connection; at 100 % (danmuctl route set-percent 100, put back to
-            0 after) with WebSocket refused (the page's WebSocket replaced by one that
-            fails every handshake) the client gives up after exactly 3
-            failed connects, polls, and still shows the next comment; without
-            the block it uses WebSocket when the server offers it, else it
-            polls after the same 3 failures
-  status    room A primary and room B secondary; a degradation level set with
-            danmuctl appears with its scope; after a planned switchover
-            (danmuctl switchover) the new roles, then switched back so that
-            the suite's later tests find room A primary again
+            connection; at 100 % with WebSocket refused (the page's WebSocket
+            replaced by one that fails every handshake) the client gives up
+            after exactly 3 failed connects, polls, and still shows the next
+            comment; without the block it uses WebSocket when the server
+            offers it, else it polls after the same 3 failures
+  status    room A primary and room B secondary; both lease cells name the
+            holder, its epoch and time left (no raw JSON, B's column does not
+            call A's live lease expired; after the switchover A's column
+            shows B's live lease); the connections cell counts a WebSocket
+            the page opens (ws 1) and drops it when closed; a degradation
+            level set with danmuctl appears with its scope; after a planned
+            switchover (danmuctl switchover) the new roles, then switched
+            back so that the suite's later tests find room A primary again;
+            a lease whose holder says its window closed shows red as expired
+            in both columns (the status answer altered in the page)
 Screenshots of both pages go to argv[1] (an ignored folder) on every run.
 """
 import json
@@ -35,6 +45,8 @@ from cdp import Browser  # noqa: E402
 
 A_HTTP = os.environ["DANMU_A_HTTP"]
 B_HTTP = os.environ["DANMU_B_HTTP"]
+A_ADMIN = os.environ["DANMU_A_ADMIN"]
+B_ADMIN = os.environ["DANMU_B_ADMIN"]
 DANMUCTL = os.environ["DANMUCTL_BIN"]
 SHOTS = sys.argv[1] if len(sys.argv) > 1 else "pages-screenshots"
 TAG = uuid.uuid4().hex[:8]
@@ -73,6 +85,92 @@ def danmuctl(*args, timeout=120):
 
 def js_str(s):
     return json.dumps(s)
+
+
+def metric_sum(admin, name, **labels):
+    """The sum of the series `name` with these labels in a room's /metrics; a
+    series that is not exposed fails (a misspelt name must not read as 0)."""
+    code, body = http("GET", admin + "/metrics")
+    assert code == 200, f"{admin}/metrics: HTTP {code}"
+    total, found = 0.0, False
+    for line in body.splitlines():
+        if line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        if series != name and not series.startswith(name + "{"):
+            continue
+        if all(f'{k}="{v}"' in series for k, v in labels.items()):
+            total += float(value)
+            found = True
+    assert found, f"no series {name}{labels} in {admin}/metrics"
+    return total
+
+
+def both_rooms(name, **labels):
+    return metric_sum(A_ADMIN, name, **labels) + metric_sum(B_ADMIN, name, **labels)
+
+
+def route_rules():
+    """The rule set the routers serve (danmuctl route show: GET /v1/admin/route)."""
+    return json.loads(danmuctl("route", "show"))["rules"]
+
+
+class Rollout:
+    """The route rollout at `percent` (and transport ws, kill switch off) for
+    the block, through danmuctl route; afterwards every value it changed is
+    put back as it was before, also when the block failed, and checked."""
+
+    def __init__(self, percent):
+        self.percent = percent
+
+    def __enter__(self):
+        self.before = route_rules()
+        want = {"percent": self.percent, "transport": "ws", "kill_switch": False}
+        self.changed = []
+        try:
+            for k, v in want.items():
+                if self.before.get(k) != v:
+                    self.changed.append(k)
+                    danmuctl("route", *self.words(k, v))
+            if self.percent == 100:
+                # Room A's router answers the pages: wait until it serves the rules.
+                deadline = time.time() + 20
+                while True:
+                    code, body = http("GET", f"{A_HTTP}/v1/route?uid=rollout-{TAG}&platform=web&room={ROOM}")
+                    if code == 200 and json.loads(body).get("transport") == "ws":
+                        break
+                    if time.time() > deadline:
+                        raise AssertionError(f"at 100 % room A's router still answers {code} {body}")
+                    time.sleep(0.2)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    @staticmethod
+    def words(key, value):
+        if key == "percent":
+            return ["set-percent", str(value)]
+        if key == "transport":
+            return ["transport", value]
+        return ["kill-switch", "on" if value else "off"]
+
+    def __exit__(self, *exc):
+        errors = []
+        for k in self.changed:
+            try:
+                danmuctl("route", *self.words(k, self.before[k]))
+            except Exception as e:  # put back what can be put back
+                errors.append(str(e))
+        after = route_rules()
+        for k in self.changed:
+            if after.get(k) != self.before[k]:
+                errors.append(f"route {k} is {after.get(k)!r} after the test, was {self.before[k]!r}")
+        if errors and exc[0] is None:
+            raise AssertionError("restoring the route rules: " + "; ".join(errors))
+        for e in errors:
+            print("restoring the route rules:", e, flush=True)
+        return False
 
 
 def on_stage(text):
@@ -206,6 +304,43 @@ def test_viewer(b):
     assert max_shared > 0, "the flood never put two bullets in one lane: the overlap check saw nothing"
 
 
+def on_stage_via(text, via):
+    return (f"Array.from(document.querySelectorAll('#danmaku-layer .danmaku'))"
+            f".some(function (n) {{ return n.textContent === {js_str(text)} && n.getAttribute('data-via') === {js_str(via)}; }})")
+
+
+def test_websocket(b):
+    """The viewer on a working WebSocket: the router at 100 % hands it out, the
+    page says so, the server counts the handshake and the open connection,
+    and a posted comment arrives over it."""
+    assert ws_offered(), "room A's public port does not answer a WebSocket handshake with 101"
+    with Rollout(100):
+        accepted = both_rooms("danmu_push_handshakes_total", transport="ws", result="accepted")
+        b.navigate(f"{A_HTTP}/watch/{ROOM}")
+        wait_viewer_ready(b)
+        b.wait("window.__viewer.client.state.transport === 'ws' && "
+               "document.getElementById('transport').getAttribute('data-transport') === 'ws' && "
+               "document.getElementById('transport').textContent === 'WebSocket'", 20,
+               "at 100 % the page did not show that it receives over a WebSocket")
+        state = b.eval("JSON.stringify(window.__viewer.client.state)")
+        st = json.loads(state)
+        assert st["wsAttempts"] >= 1 and st["fallbacks"] == 0, f"the page fell back or never tried: {state}"
+        after = both_rooms("danmu_push_handshakes_total", transport="ws", result="accepted")
+        assert after > accepted, f"no WebSocket handshake accepted by the server ({accepted} -> {after})"
+        # The hub's sweep (every second) counts the open connection.
+        deadline = time.time() + 15
+        while both_rooms("danmu_push_connections", transport="ws") < 1:
+            assert time.time() < deadline, "danmu_push_connections{transport=ws} never counted the page's WebSocket"
+            time.sleep(0.5)
+        polls = b.eval("window.__viewer.client.state.polls")
+        text = "over the websocket " + TAG
+        post_comment(A_HTTP, ROOM, text, "w-" + TAG)
+        b.wait(on_stage_via(text, "ws"), 15, f"comment {text!r} never arrived over the WebSocket")
+        assert b.eval("window.__viewer.client.state.transport") == "ws", "the page left the WebSocket"
+        assert b.eval("window.__viewer.client.state.polls") == polls, "the page polled while on the WebSocket"
+        b.screenshot(os.path.join(SHOTS, "viewer-websocket.png"))
+
+
 def test_fallback(b):
     offered = ws_offered()
     # The router at the stack's rules (0 %: nobody on long connections): the
@@ -217,11 +352,8 @@ def test_fallback(b):
     attempts = b.eval("window.__viewer.client.state.wsAttempts + window.__viewer.client.state.sseAttempts")
     assert attempts == 0, f"at 0 % the page tried {attempts} long connections"
     # The rollout at 100 % (danmuctl route): the router hands out WebSocket.
-    danmuctl("route", "set-percent", "100")
-    try:
+    with Rollout(100):
         fallback_at_full_rollout(b, offered)
-    finally:
-        danmuctl("route", "set-percent", "0")
 
 
 def fallback_at_full_rollout(b, offered):
@@ -254,6 +386,57 @@ def role_of(room):
             f" return n ? n.textContent : ''; }})()")
 
 
+def lease_live(room, holder):
+    """Room `room`'s lease cell names `holder` with the epoch of the holder's
+    card and a time left: no raw JSON, no '(expired)', not red."""
+    return f"""(function () {{
+      var n = document.querySelector('[data-room={room}] [data-field=lease]');
+      var e = document.querySelector('[data-room={holder}] [data-field=epoch]');
+      if (!n || !e) return false;
+      var t = n.textContent;
+      return t.indexOf('room {holder} · epoch ' + e.textContent + ' · ') === 0 && / (ms|s) left/.test(t) &&
+          t.indexOf('expired') < 0 && t.indexOf('{{') < 0 && !n.parentNode.classList.contains('red');
+    }})()"""
+
+
+def lease_expired(room):
+    return f"""(function () {{
+      var n = document.querySelector('[data-room={room}] [data-field=lease]');
+      return !!n && n.textContent.indexOf('(expired') >= 0 && n.parentNode.classList.contains('red');
+    }})()"""
+
+
+def ws_count(room):
+    """The ws count in room `room`'s connections cell (-1: none shown)."""
+    return f"""(function () {{
+      var n = document.querySelector('[data-room={room}] [data-field=connections] [data-transport=ws]');
+      return n && n.textContent === 'ws ' + n.getAttribute('data-count') ? +n.getAttribute('data-count') : -1;
+    }})()"""
+
+
+# The status answer as the page receives it, with every lease holder's own
+# part saying its lease window closed (what a holder reports when it could
+# not renew in time: held, not valid, nothing left).
+EXPIRE_LEASES = """
+(function () {
+  var real = window.fetch;
+  window.__expiredServed = 0;
+  window.fetch = function (url) {
+    return real.apply(this, arguments).then(function (resp) {
+      if (String(url).indexOf('/v1/status') !== 0) return resp;
+      return resp.json().then(function (s) {
+        (s.rooms || []).forEach(function (r) {
+          if (r.lease && r.lease.held) { r.lease.valid = false; r.lease.remaining_ms = 0; }
+        });
+        window.__expiredServed += 1;
+        return new Response(JSON.stringify(s), { status: 200, headers: { 'Content-Type': 'application/json' } });
+      });
+    });
+  };
+})();
+"""
+
+
 def test_status(b):
     b.navigate(f"{A_HTTP}/status")
     b.wait(f"{role_of('A')} === 'PRIMARY' && {role_of('B')} === 'SECONDARY'", 20,
@@ -265,6 +448,18 @@ def test_status(b):
     # The probe of each room has run: per room pair latencies.
     b.wait("document.querySelectorAll('[data-field=probe] .pair').length >= 4", 30,
            "the probe latency per room pair never showed")
+    # The lease: room A holds it; both columns name it readably, and room B's
+    # (which does not hold the key) does not call A's live lease expired.
+    b.wait(lease_live("A", "A"), 20, "room A's lease cell does not show A's live lease (holder, epoch, time left)")
+    b.wait(lease_live("B", "A"), 20, "room B's lease cell does not show A's live lease (holder, epoch, time left)")
+    # Connections by transport: a WebSocket opened from this page is counted
+    # in room A's ws cell, and leaves it when closed.
+    for room in ("A", "B"):
+        b.wait(f"{ws_count(room)} >= 0 && !!document.querySelector('[data-room={room}] [data-field=connections] "
+               f"[data-transport=http]')", 20, f"room {room}'s connections cell shows no ws and polling counts")
+    ws_url = "ws" + A_HTTP[len("http"):] + f"/v1/rooms/{ROOM}/ws?uid=status-{TAG}"
+    b.eval(f"window.__ws = new WebSocket({js_str(ws_url)}); true")
+    b.wait("window.__ws.readyState === 1", 15, "the status page's WebSocket to room A never opened")
 
     stream = "pagesdeg-" + TAG
     danmuctl("degrade", "set", "2", "--stream", stream, "--for", "10m", "--reason", "status page test")
@@ -275,9 +470,12 @@ def test_status(b):
                    f" return n && n.textContent.indexOf('level 2') >= 0 && n.textContent.indexOf('manual') >= 0; }})()",
                    20, f"room {room} never showed the degradation level 2 on scope {scope}")
         b.wait("document.querySelectorAll('.spark svg polyline').length >= 2", 20, "no sparkline was drawn")
+        b.wait(f"{ws_count('A')} >= 1", 20, "room A's connections cell never counted the open WebSocket")
         b.screenshot(os.path.join(SHOTS, "status.png"))
     finally:
         danmuctl("degrade", "clear", "--stream", stream)
+    b.eval("window.__ws.close(); true")
+    b.wait(f"{ws_count('A')} === 0", 20, "room A's ws count stayed after the page's WebSocket closed")
     b.wait(f"!document.querySelector('.setting[data-scope={js_str('stream:' + stream)}]')", 20,
            "the cleared degradation setting stayed on the status page")
 
@@ -287,18 +485,29 @@ def test_status(b):
     try:
         b.wait(f"{role_of('A')} === 'SECONDARY' && {role_of('B')} === 'PRIMARY'", 30,
                "after the switchover the status page did not show room B PRIMARY and room A SECONDARY")
+        # Room A's column shows B's lease as live, not "(expired)".
+        b.wait(lease_live("B", "B"), 30, "after the switchover room B's lease cell does not show its live lease")
+        b.wait(lease_live("A", "B"), 30, "after the switchover room A's lease cell does not show B's live lease")
         b.screenshot(os.path.join(SHOTS, "status-after-switchover.png"))
     finally:
         danmuctl("switchover", timeout=180)
     b.wait(f"{role_of('A')} === 'PRIMARY' && {role_of('B')} === 'SECONDARY'", 30,
            "after switching back the status page did not show room A PRIMARY again")
 
+    # A lease that did expire still shows red, in the holder's column and
+    # in the other room's.
+    b.navigate(f"{A_HTTP}/status", before_load_script=EXPIRE_LEASES)
+    b.wait("window.__expiredServed >= 1", 20, "the status page never read the altered answer")
+    b.wait(f"{lease_expired('A')} && {lease_expired('B')}", 20,
+           "an expired lease (the holder's window closed) was not shown red as expired in both columns")
+    b.screenshot(os.path.join(SHOTS, "status-lease-expired.png"))
+
 
 def main():
     failures = []
     b = Browser()
     try:
-        for test in (test_viewer, test_fallback, test_status):
+        for test in (test_viewer, test_websocket, test_fallback, test_status):
             start = time.time()
             try:
                 test(b)

@@ -25,6 +25,9 @@ PushMetrics::PushMetrics(prometheus::Registry& r, const std::string& room)
     handshakes.Add({{"transport", t}, {"result", "refused"}});
     closes.Add({{"transport", t}, {"reason", "slow_consumer"}});
     closes.Add({{"transport", t}, {"reason", "going_away"}});  // drains and shutdowns: watched by alerts and tests
+    // The caps' refusals exist from the start (dashboards and alerts query
+    // them before the first refusal).
+    for (auto reason : {"process_cap", "address_cap", "draining"}) refusals.Add({{"transport", t}, {"reason", reason}});
   }
   int k = 0;
   for (auto m : {"notify_pull", "broadcast", "control"}) {

@@ -17,8 +17,10 @@
 //   close N                             close the N newest connections
 //   elsewhere PORT                      from now on a connection closed with
 //                                        1001 ("reconnect elsewhere", a
-//                                        draining edge) reconnects to PORT,
-//                                        as the router would send it
+//                                        draining edge), cut without a close
+//                                        (a killed edge) or refused at
+//                                        connect reconnects to PORT, as the
+//                                        router would send it
 //   stats | quit
 // Every command is answered by one line starting "done" (or "error").
 // Connections closed by the server with 1001/4000 or EOF reconnect with
@@ -275,6 +277,7 @@ void OnEvent(Conn& c, uint32_t events) {
     getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err) {
       g_closes[-err]++;
+      if (g_elsewhere_port) c.port = g_elsewhere_port;
       Reconnect(c);
       return;
     }
@@ -295,6 +298,7 @@ void OnEvent(Conn& c, uint32_t events) {
       }
       if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
         g_closes[0]++;  // EOF without a close frame
+        if (g_elsewhere_port) c.port = g_elsewhere_port;
         Reconnect(c);
         return;
       }

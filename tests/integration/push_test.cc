@@ -751,5 +751,66 @@ TEST_F(PushTest, DrainSpreadsReconnectsElsewhereNothingLost) {
   EXPECT_EQ(StatusOf(again.ReadUntil("\r\n\r\n")), 101) << "long connections accepted again";
 }
 
+// kill -9 of an edge holding 2,000 WebSockets (room B's frontend): its
+// clients, cut without a close frame, reconnect to the other edge (room A's,
+// where the router sends them) and resume from their cursors with every
+// message exactly once; the dead edge leaves the routers' lists within its
+// registration lease (routing.edge_ttl_s, 3 s in this stack), and comes
+// back when restarted.
+TEST_F(PushTest, KilledEdgeClientsResumeElsewhereNothingLost) {
+  const std::string room = "pkill" + tag_;
+  const int a_port = PortOf(Env("DANMU_A_HTTP")), b_port = PortOf(Env("DANMU_B_HTTP"));
+  auto listed = [&](const std::string& url) {
+    auto r = Get(Env("DANMU_A_ADMIN") + "/v1/admin/route");
+    return r.ok() && r->body.find("\"url\":\"" + url + "\"") != std::string::npos;
+  };
+  // Whatever happens below, room B's danmud runs again afterwards.
+  struct Restart {
+    bool needed = false;
+    ~Restart() {
+      if (!needed) return;
+      testing::StartDanmud("danmud-b");
+      WaitFor([] { return testing::Healthy(Env("DANMU_B_ADMIN")); }, 30000);
+    }
+  } restart;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.push_back(std::make_unique<Client>(b_port, "127.0.0." + std::to_string(15 + i)));
+    ASSERT_TRUE(clients.back()->ready());
+  }
+  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("open ws " + room + " 1000")));
+  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("elsewhere " + std::to_string(a_port))));
+  Publish(room, 5);
+  ASSERT_TRUE(WaitFor([&] { return listed(Env("DANMU_B_HTTP")); }, 15000)) << "room B's edge is registered first";
+  {
+    std::string file = WriteExpected();
+    for (auto& c : clients) ASSERT_TRUE(Done(c->Call("wait " + file + " 60000")));
+  }
+  restart.needed = true;
+  testing::KillHard("danmud-b");
+  Publish(room, 5);  // while they move
+  EXPECT_TRUE(WaitFor([&] { return !listed(Env("DANMU_B_HTTP")); }, 15000))
+      << "the killed edge is still handed out after its lease TTL";
+  Publish(room, 5);
+  std::string file = WriteExpected();
+  for (auto& c : clients) {
+    std::string w = c->Call("wait " + file + " 60000");
+    ASSERT_TRUE(Done(w)) << w;
+    std::string v = c->Call("verify " + file);
+    EXPECT_NE(v.find(" bad=0"), std::string::npos) << v;
+    std::string st = c->Call("stats");
+    std::printf("killed-edge client: %s\n", st.c_str());
+    EXPECT_NE(st.find("conns=1000 "), std::string::npos) << st;
+  }
+  EXPECT_TRUE(WaitFor([&] {
+    return Sample("danmu_push_connections{room=\"A\",class=\"small\",transport=\"ws\"}") +
+               Sample("danmu_push_connections{room=\"A\",class=\"big\",transport=\"ws\"}") >= 2000;
+  }, 10000)) << "room A's edge holds the 2,000 that moved";
+  restart.needed = false;
+  testing::StartDanmud("danmud-b");
+  ASSERT_TRUE(WaitFor([] { return testing::Healthy(Env("DANMU_B_ADMIN")); }, 30000)) << "room B's danmud restarted";
+  EXPECT_TRUE(WaitFor([&] { return listed(Env("DANMU_B_HTTP")); }, 15000)) << "registered again after the restart";
+}
+
 }  // namespace
 }  // namespace danmu

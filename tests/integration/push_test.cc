@@ -146,6 +146,13 @@ std::string PostComment(const std::string& room, const std::string& uid, const s
   return "";
 }
 
+// Whether the router of the danmud at admin URL env `admin_env` lists the
+// edge with public URL `url` (GET /v1/admin/route).
+bool ListedEdge(const char* admin_env, const std::string& url) {
+  auto r = Get(Env(admin_env) + "/v1/admin/route");
+  return r.ok() && r->body.find("\"url\":\"" + url + "\"") != std::string::npos;
+}
+
 class PushTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -160,6 +167,19 @@ class PushTest : public ::testing::Test {
       ASSERT_FALSE(id.empty()) << "post to " << room << " was never acknowledged";
       acked_[room].push_back(id);
     }
+  }
+  // Two push_client processes (source addresses 127.0.0.<first_address>
+  // and the next) holding `per_client` WebSockets each to `room` on `port`;
+  // a connection the server lets go (1001, cut, refused) moves to
+  // `elsewhere_port`, as the router would send it.
+  void OpenMovable(int port, int first_address, const std::string& room, int per_client, int elsewhere_port,
+                   std::vector<std::unique_ptr<Client>>* clients) {
+    for (int i = 0; i < 2; ++i) {
+      clients->push_back(std::make_unique<Client>(port, "127.0.0." + std::to_string(first_address + i)));
+      ASSERT_TRUE(clients->back()->ready());
+    }
+    for (auto& c : *clients) ASSERT_TRUE(Done(c->Call("open ws " + room + " " + std::to_string(per_client))));
+    for (auto& c : *clients) ASSERT_TRUE(Done(c->Call("elsewhere " + std::to_string(elsewhere_port))));
   }
   std::string WriteExpected() {
     std::string file = Env("DANMU_RUN_DIR") + "/push_expected_" + tag_ + ".txt";
@@ -689,17 +709,9 @@ TEST_F(PushTest, DrainSpreadsReconnectsElsewhereNothingLost) {
     }
   } undrain;
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 2; ++i) {
-    clients.push_back(std::make_unique<Client>(a_port, "127.0.0." + std::to_string(13 + i)));
-    ASSERT_TRUE(clients.back()->ready());
-  }
-  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("open ws " + room + " 1000")));
-  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("elsewhere " + std::to_string(b_port))));
+  ASSERT_NO_FATAL_FAILURE(OpenMovable(a_port, 13, room, 1000, b_port, &clients));
   Publish(room, 5);
-  auto listed = [&](const char* admin, const std::string& url) {
-    auto r = Get(Env(admin) + "/v1/admin/route");
-    return r.ok() && r->body.find("\"url\":\"" + url + "\"") != std::string::npos;
-  };
+  auto listed = [&](const char* admin, const std::string& url) { return ListedEdge(admin, url); };
   ASSERT_TRUE(WaitFor([&] { return listed("DANMU_B_ADMIN", Env("DANMU_A_HTTP")); }, 15000))
       << "room A's edge is registered before the drain";
   const double going_away0 = Sample("danmu_push_closes_total{room=\"A\",reason=\"going_away\",transport=\"ws\"}");
@@ -760,10 +772,7 @@ TEST_F(PushTest, DrainSpreadsReconnectsElsewhereNothingLost) {
 TEST_F(PushTest, KilledEdgeClientsResumeElsewhereNothingLost) {
   const std::string room = "pkill" + tag_;
   const int a_port = PortOf(Env("DANMU_A_HTTP")), b_port = PortOf(Env("DANMU_B_HTTP"));
-  auto listed = [&](const std::string& url) {
-    auto r = Get(Env("DANMU_A_ADMIN") + "/v1/admin/route");
-    return r.ok() && r->body.find("\"url\":\"" + url + "\"") != std::string::npos;
-  };
+  auto listed = [&](const std::string& url) { return ListedEdge("DANMU_A_ADMIN", url); };
   // Whatever happens below, room B's danmud runs again afterwards.
   struct Restart {
     bool needed = false;
@@ -774,12 +783,7 @@ TEST_F(PushTest, KilledEdgeClientsResumeElsewhereNothingLost) {
     }
   } restart;
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 2; ++i) {
-    clients.push_back(std::make_unique<Client>(b_port, "127.0.0." + std::to_string(15 + i)));
-    ASSERT_TRUE(clients.back()->ready());
-  }
-  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("open ws " + room + " 1000")));
-  for (auto& c : clients) ASSERT_TRUE(Done(c->Call("elsewhere " + std::to_string(a_port))));
+  ASSERT_NO_FATAL_FAILURE(OpenMovable(b_port, 15, room, 1000, a_port, &clients));
   Publish(room, 5);
   ASSERT_TRUE(WaitFor([&] { return listed(Env("DANMU_B_HTTP")); }, 15000)) << "room B's edge is registered first";
   {

@@ -24,7 +24,7 @@ std::string EdgeRecord::ToJson() const {
   core::AppendJsonString(out, url);
   out += ",\"connections\":" + std::to_string(connections) +
          ",\"long_connections\":" + std::to_string(long_connections) +
-         ",\"draining\":" + (draining ? "true" : "false") + "}";
+         ",\"draining\":" + (draining ? "true" : "false") + ",\"push\":" + (push ? "true" : "false") + "}";
   return out;
 }
 
@@ -42,6 +42,7 @@ Result<EdgeRecord> EdgeRecord::FromJson(const std::string& json) {
     r.connections = o->optValue<int64_t>("connections", 0);
     r.long_connections = o->optValue<int64_t>("long_connections", 0);
     r.draining = o->optValue<bool>("draining", false);
+    r.push = o->optValue<bool>("push", true);
     if (r.id.empty() || r.room.empty() || r.url.empty()) return Status(Code::kInvalidArgument, "edge record lacks id, room or url");
     return r;
   } catch (const std::exception& e) {
@@ -238,12 +239,12 @@ std::vector<EdgeRecord> EdgeDirectory::All() const {
   return edges_;
 }
 
-std::vector<EdgeRecord> EdgeDirectory::Pick(const std::string& local_room, size_t max) const {
+std::vector<EdgeRecord> EdgeDirectory::Pick(const std::string& local_room, size_t max, bool long_connection) const {
   std::vector<EdgeRecord> out;
   {
     std::lock_guard lock(mu_);
     for (const auto& e : edges_) {
-      if (!e.draining) out.push_back(e);
+      if (!e.draining && (e.push || !long_connection)) out.push_back(e);
     }
   }
   std::sort(out.begin(), out.end(), [&](const EdgeRecord& a, const EdgeRecord& b) {

@@ -34,6 +34,10 @@ struct EdgeRecord {
   int64_t connections = 0;   // open public connections (polling and long)
   int64_t long_connections = 0;
   bool draining = false;
+  // Serves long connections right now (push.enabled and the operator's
+  // move-to-polling switch off): routers hand out its WebSocket and SSE URLs
+  // only then. A record without the field (an older edge) counts as true.
+  bool push = true;
 
   std::string ToJson() const;
   static core::Result<EdgeRecord> FromJson(const std::string& json);
@@ -126,9 +130,10 @@ class EdgeDirectory {
   void Start();
   void Stop();
   core::Status Refresh();
-  // Edges to hand out: not draining, `local_room` first, then the others;
-  // inside each, fewest connections first (ties by id, so answers are stable).
-  std::vector<EdgeRecord> Pick(const std::string& local_room, size_t max) const;
+  // Edges to hand out: not draining (and, for a long connection, serving
+  // push), `local_room` first, then the others; inside each, fewest
+  // connections first (ties by id, so answers are stable).
+  std::vector<EdgeRecord> Pick(const std::string& local_room, size_t max, bool long_connection = false) const;
   std::vector<EdgeRecord> All() const;
   bool stale() const;
 

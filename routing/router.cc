@@ -57,7 +57,8 @@ HttpResponse Router::Route(const HttpRequest& req) const {
   auto rules = rules_->Current();
   DegradeInput degrade = degrade_ ? degrade_(live_room) : DegradeInput{};
   RouteDecision d = Decide(*rules, client, degrade);
-  std::vector<EdgeRecord> edges = edges_ ? edges_->Pick(options_.room, static_cast<size_t>(options_.max_endpoints))
+  std::vector<EdgeRecord> edges = edges_ ? edges_->Pick(options_.room, static_cast<size_t>(options_.max_endpoints),
+                                                       d.transport != Transport::kPoll)
                                          : std::vector<EdgeRecord>{};
   if (d.transport != Transport::kPoll && edges.empty()) d = {Transport::kPoll, "no_edge"};
   if (metrics_) metrics_->decisions.Add({{"transport", TransportName(d.transport)}, {"reason", d.reason}}).Increment();

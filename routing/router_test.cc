@@ -95,6 +95,41 @@ TEST(Router, DeadEdgeLeavesTheListWhenItsLeaseExpires) {
   EXPECT_EQ(left[0].id, "a2");
 }
 
+// An edge that does not serve long connections now (push off, or the
+// move-to-polling switch) is not handed out for a WebSocket, but still for
+// polling; with no such edge left, the answer is poll / no_edge.
+TEST(Router, LongConnectionsOnlyToEdgesThatServePush) {
+  World w;
+  w.Change(R"({"op":"set_percent","percent":100})");
+  w.Register("a1", "A", "http://127.0.0.1:9000", 0);
+  auto lease = w.discovery.Grant(5);
+  ASSERT_TRUE(lease.ok());
+  EdgeRecord off{"a2", "A", "http://127.0.0.1:9002", 0, 0, false, false};
+  ASSERT_TRUE(w.discovery.Put(EdgeKey("danmu/", off), off.ToJson(), *lease).ok());
+  ASSERT_TRUE(w.directory.Refresh().ok());
+  EXPECT_EQ(w.directory.Pick("A", 5).size(), 2u) << "both serve polls";
+  auto ws = w.router.Route(Get("/v1/route", {{"uid", "u1"}, {"room", "r1"}}));
+  EXPECT_NE(ws.body.find(R"("endpoints":["ws://127.0.0.1:9000/v1/rooms/r1/ws"])"), std::string::npos) << ws.body;
+  EXPECT_EQ(ws.body.find("9002"), std::string::npos) << "the push-less edge was handed out: " << ws.body;
+  // The record says so and reads back (an older record without the field serves push).
+  auto back = EdgeRecord::FromJson(off.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->push);
+  auto old = EdgeRecord::FromJson(R"({"id":"x","room":"A","url":"http://h:1"})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->push);
+  // The last push edge gone: poll, no_edge.
+  ASSERT_TRUE(w.discovery.Revoke(*lease).ok());
+  w.Register("a1", "A", "http://127.0.0.1:9000", 0);
+  EdgeRecord off1{"a1", "A", "http://127.0.0.1:9000", 0, 0, false, false};
+  auto l2 = w.discovery.Grant(5);
+  ASSERT_TRUE(l2.ok());
+  ASSERT_TRUE(w.discovery.Put(EdgeKey("danmu/", off1), off1.ToJson(), *l2).ok());
+  ASSERT_TRUE(w.directory.Refresh().ok());
+  auto none = w.router.Route(Get("/v1/route", {{"uid", "u1"}, {"room", "r1"}}));
+  EXPECT_NE(none.body.find(R"("transport":"poll","reason":"no_edge")"), std::string::npos) << none.body;
+}
+
 TEST(Router, RefusesBadQueriesWith400) {
   World w;
   for (auto q : std::vector<std::map<std::string, std::string>>{

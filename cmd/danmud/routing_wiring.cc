@@ -62,6 +62,7 @@ core::Status WireRouting(Daemon::Parts& p, core::FrontendHooks* hooks) {
           rec.connections = parts->PublicConnections();
           rec.long_connections = PushConnections(*parts);  // WebSocket + SSE (push_wiring.cc)
           rec.draining = parts->draining.load();
+          rec.push = PushServing(*parts);  // push_wiring.cc: enabled, switch off
           return rec;
         },
         r->metrics.get());

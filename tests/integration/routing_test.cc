@@ -404,7 +404,20 @@ TEST(RoutingTest, RouteHandsOutRegisteredEdgesLocalRoomFirstAndCountsFallbacks) 
   EXPECT_TRUE(WaitFor([&] { return reason_of("DANMU_A_HTTP") == "poll/degraded" && reason_of("DANMU_B_HTTP") == "poll/degraded"; },
                       15000))
       << "with poll-only on: A " << reason_of("DANMU_A_HTTP") << ", B " << reason_of("DANMU_B_HTTP");
+  // ...and every registration says its edge serves no long connections, so
+  // that no router anywhere hands one out.
+  auto push_fields = [] {
+    auto r = testing::Get(Env("DANMU_A_ADMIN") + "/v1/admin/route");
+    std::string b = r.ok() ? r->body : "";
+    int on = 0, off = 0;
+    for (size_t p = b.find("\"push\":"); p != std::string::npos; p = b.find("\"push\":", p + 7)) {
+      (b.compare(p + 7, 4, "true") == 0 ? on : off)++;
+    }
+    return std::to_string(on) + " on, " + std::to_string(off) + " off";
+  };
+  EXPECT_TRUE(WaitFor([&] { return push_fields() == "0 on, 2 off"; }, 15000)) << push_fields();
   ASSERT_EQ(testing::RunCapture(testing::Danmuctl("push poll-only off") + " 2>&1", &ctl), 0) << ctl;
+  EXPECT_TRUE(WaitFor([&] { return push_fields() == "2 on, 0 off"; }, 15000)) << push_fields();
   EXPECT_TRUE(WaitFor([&] { return reason_of("DANMU_B_HTTP") == "sse/allow_uid"; }, 15000))
       << "with poll-only off: B " << reason_of("DANMU_B_HTTP");
 

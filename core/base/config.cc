@@ -389,6 +389,14 @@ const std::vector<Section>& Sections() {
       }));
     }
     {
+      using O = GzipOptions;
+      v.push_back(MakeSection<O>("edge.gzip", false, [](Config& c) -> O& { return c.edge.gzip; }, {
+          Flag("enabled", &O::enabled, "gzip 2xx JSON answers for clients whose Accept-Encoding allows it"),
+          Num("min_bytes", &O::min_bytes, Range<int64_t>{0, int64_t{64} << 20}, "smaller answers stay plain"),
+          Num("level", &O::level, Range<int>{1, 9}, "zlib level: 1 fastest .. 9 smallest"),
+      }));
+    }
+    {
       using O = AdminOptions;
       v.push_back(MakeSection<O>("admin", false, Part(&Config::admin), {
           Text("token_file", &O::token_file, "bearer token for admin actions; empty = admin actions refused"),
@@ -621,6 +629,27 @@ const std::vector<Section>& Sections() {
   return sections;
 }
 
+// The mapping a dotted section name ("edge.gzip") names, or a null node if
+// some level is absent or is not a mapping (an outer level that is not a
+// mapping was already reported).
+YAML::Node SectionNode(const YAML::Node& root, const std::string& name) {
+  // Node::reset rebinds; operator= would assign into the node it refers to.
+  YAML::Node n;
+  n.reset(root);
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = name.find('.', start);
+    const std::string part = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& cn = n;
+    const YAML::Node next = cn[part];
+    if (!next) return YAML::Node(YAML::NodeType::Undefined);
+    n.reset(next);
+    if (dot == std::string::npos) return n;
+    start = dot + 1;
+  }
+}
+
 // The checks that span keys, once every section was read.
 void Validate(Reader& r, const Config& c) {
   if (c.http.public_port == c.http.admin_port) r.Fail("http.admin_port", "must differ from http.public_port");
@@ -692,25 +721,36 @@ Result<Config> ParseConfig(const std::string& yaml_text) {
     }
     if (!root.IsMap()) return Status(Code::kInvalidArgument, "config key '<root>': must be a mapping");
     const auto& sections = Sections();
-    // Unknown keys first, everywhere: a typo is the likeliest mistake.
-    std::set<std::string> top = sections.front().names;
-    for (const auto& s : sections) if (!s.name.empty()) top.insert(s.name);
+    // Unknown keys first, everywhere: a typo is the likeliest mistake. A
+    // section may sit inside another (edge.gzip inside edge): its first
+    // name is then one of the outer section's keys.
+    auto known = [&sections](const Section& s) {
+      std::set<std::string> names = s.names;
+      const std::string prefix = s.name.empty() ? "" : s.name + ".";
+      for (const auto& inner : sections) {
+        if (inner.name.empty() || inner.name.rfind(prefix, 0) != 0 || inner.name == s.name) continue;
+        names.insert(inner.name.substr(prefix.size(), inner.name.find('.', prefix.size()) - prefix.size()));
+      }
+      return names;
+    };
+    const std::set<std::string> top = known(sections.front());
     for (const auto& kv : root) {
       if (!kv.first.IsScalar() || !top.count(kv.first.Scalar())) r.Fail(kv.first.IsScalar() ? kv.first.Scalar() : "<root>", "unknown key");
     }
     for (const auto& s : sections) {
       if (s.name.empty()) continue;
-      const YAML::Node n = root[s.name];
+      const YAML::Node n = SectionNode(root, s.name);
       if (!n) continue;
       if (!n.IsMap()) { r.Fail(s.name, "must be a mapping"); continue; }
+      const std::set<std::string> names = known(s);
       for (const auto& kv : n) {
-        if (!kv.first.IsScalar() || !s.names.count(kv.first.Scalar())) {
+        if (!kv.first.IsScalar() || !names.count(kv.first.Scalar())) {
           r.Fail(Join(s.name, kv.first.IsScalar() ? kv.first.Scalar() : "<key>"), "unknown key");
         }
       }
     }
     for (const auto& s : sections) {
-      const YAML::Node n = s.name.empty() ? root : root[s.name];
+      const YAML::Node n = s.name.empty() ? root : SectionNode(root, s.name);
       if (!n) {
         if (s.required) r.Fail(s.name, "is required");
         continue;

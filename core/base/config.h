@@ -28,6 +28,14 @@ struct HttpOptions {
 };
 
 // The public port's event-driven server (edge/server.h, DESIGN §12).
+// gzip content coding of the public port's answers (edge/gzip.h): 2xx JSON
+// answers of at least min_bytes, to clients whose Accept-Encoding allows gzip.
+struct GzipOptions {
+  bool enabled = true;
+  int64_t min_bytes = 1024;                // smaller answers stay plain (little to save)
+  int level = 6;                           // zlib level 1 (fastest) .. 9 (smallest)
+};
+
 struct EdgeOptions {
   int io_threads = 0;                      // I/O threads; 0 = one per core
   int64_t max_connections = 20000;         // open connections per process (HTTP + long); beyond: 503
@@ -42,6 +50,7 @@ struct EdgeOptions {
   int64_t max_writes_in_flight = 5000;     // writes awaiting their ack; beyond: 503 + Retry-After
   int blocking_workers = 16;               // threads for blocking work off the I/O threads (forwards, users, replays)
   int blocking_queue = 4096;               // tasks waiting for those threads; beyond: 503
+  GzipOptions gzip;                        // the edge.gzip.* keys
 };
 
 struct AdminOptions {

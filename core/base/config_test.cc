@@ -75,6 +75,13 @@ TEST(ConfigTest, BadConfigsNameTheKey) {
       {base + "routing: {edge_ttl_s: 2, register_interval_ms: 1500}\n", "routing.register_interval_ms"},
       {"room: A\nrole: primary\nhttp: {bind: 0.0.0.0, public_port: 1, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "routing.advertise_url"},
       {base + "routing: {prefix: danmu}\n", "routing.prefix"},
+      {base + "edge: {gzip: {level: 0}}\n", "edge.gzip.level"},
+      {base + "edge: {gzip: {level: 10}}\n", "edge.gzip.level"},
+      {base + "edge: {gzip: {level: fast}}\n", "edge.gzip.level"},
+      {base + "edge: {gzip: {levl: 6}}\n", "edge.gzip.levl"},
+      {base + "edge: {gzip: {min_bytes: -1}}\n", "edge.gzip.min_bytes"},
+      {base + "edge: {gzip: on_please}\n", "edge.gzip"},
+      {base + "edge: {gzp: {level: 6}}\n", "edge.gzp"},
       {base + "routing: {max_endpoints: 0}\n", "routing.max_endpoints"},
       {"room: A\nrole: primary\nhttp: {public_port: 70000, admin_port: 2}\nredis: {address: 'h:1'}\nkafka: {brokers: b}\n", "http.public_port"},
   };
@@ -86,15 +93,28 @@ TEST(ConfigTest, BadConfigsNameTheKey) {
   }
 }
 
-// kMinimal with `key` (dotted, one or two levels) set to the YAML `value`.
-std::string With(const std::string& key, const std::string& value) {
-  YAML::Node root = YAML::Load(kMinimal);
+// Sets the dotted `key` (any depth: edge.gzip.level) under `node`.
+void SetDotted(YAML::Node node, const std::string& key, const YAML::Node& value) {
   auto dot = key.find('.');
   if (dot == std::string::npos) {
-    root[key] = YAML::Load(value);
-  } else {
-    root[key.substr(0, dot)][key.substr(dot + 1)] = YAML::Load(value);
+    node[key] = value;
+    return;
   }
+  SetDotted(node[key.substr(0, dot)], key.substr(dot + 1), value);
+}
+
+// Is the dotted `key` present under `node`?
+bool HasDotted(const YAML::Node& node, const std::string& key) {
+  if (!node.IsMap()) return false;
+  auto dot = key.find('.');
+  if (dot == std::string::npos) return bool(node[key]);
+  return HasDotted(node[key.substr(0, dot)], key.substr(dot + 1));
+}
+
+// kMinimal with `key` (dotted, any depth) set to the YAML `value`.
+std::string With(const std::string& key, const std::string& value) {
+  YAML::Node root = YAML::Load(kMinimal);
+  SetDotted(root, key, YAML::Load(value));
   YAML::Emitter out;
   out << root;
   return out.c_str();
@@ -151,10 +171,7 @@ TEST(ConfigTest, DefaultsParseBackToThemselves) {
   YAML::Node root = YAML::Load(kMinimal);
   for (const auto& k : ConfigReference()) {
     if (k.required) continue;
-    auto dot = k.key.find('.');
-    YAML::Node v = YAML::Load(k.value);
-    if (dot == std::string::npos) root[k.key] = v;
-    else root[k.key.substr(0, dot)][k.key.substr(dot + 1)] = v;
+    SetDotted(root, k.key, YAML::Load(k.value));
   }
   YAML::Emitter out;
   out << root;
@@ -174,13 +191,29 @@ TEST(ConfigTest, ShippedConfigsListEveryKey) {
   for (const char* f : {"config/room-a.yaml", "config/room-b.yaml"}) {
     YAML::Node root = YAML::LoadFile(std::string(DANMU_SOURCE_DIR) + "/" + f);
     for (const auto& k : ConfigReference()) {
-      auto dot = k.key.find('.');
-      bool present = dot == std::string::npos ? bool(root[k.key])
-                                              : bool(root[k.key.substr(0, dot)]) &&
-                                                    bool(root[k.key.substr(0, dot)][k.key.substr(dot + 1)]);
-      EXPECT_TRUE(present) << f << " does not list " << k.key << " (" << k.comment << ")";
+      EXPECT_TRUE(HasDotted(root, k.key)) << f << " does not list " << k.key << " (" << k.comment << ")";
     }
   }
+}
+
+// A section inside a section (edge.gzip): read into its own struct, the
+// outer section's keys unaffected, the defaults kept where nothing is said.
+TEST(ConfigTest, NestedEdgeGzipSectionIsRead) {
+  auto d = ParseConfig(kMinimal);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->edge.gzip.enabled);
+  EXPECT_EQ(d->edge.gzip.min_bytes, 1024);
+  EXPECT_EQ(d->edge.gzip.level, 6);
+  auto c = ParseConfig(std::string(kMinimal) + "edge: {io_threads: 3, gzip: {enabled: false, min_bytes: 0, level: 9}}\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->edge.gzip.enabled);
+  EXPECT_EQ(c->edge.gzip.min_bytes, 0);
+  EXPECT_EQ(c->edge.gzip.level, 9);
+  EXPECT_EQ(c->edge.io_threads, 3);
+  auto only_level = ParseConfig(std::string(kMinimal) + "edge: {gzip: {level: 1}}\n");
+  ASSERT_TRUE(only_level.ok()) << only_level.status().ToString();
+  EXPECT_TRUE(only_level->edge.gzip.enabled);
+  EXPECT_EQ(only_level->edge.gzip.level, 1);
 }
 
 TEST(ConfigTest, NotYamlIsRefused) {

@@ -31,6 +31,7 @@
 #include "core/model/live_keys.h"
 #include "core/model/message.h"
 #include "core/store/redis_client.h"
+#include "edge/gzip.h"
 #include "tests/integration/stack_env.h"
 
 #ifndef DANMU_EDGE_LOAD_BIN
@@ -93,6 +94,13 @@ std::string EdgeConfig(const std::string& base_yaml, int port, int admin_port, c
   out += "  header_timeout_ms: " + std::to_string(kHeaderTimeoutMs) + "\n";
   out += "  body_timeout_ms: " + std::to_string(kBodyTimeoutMs) + "\n";
   out += "  max_writes_in_flight: " + std::to_string(kWritesInFlight) + "\n";
+  // Every 2xx JSON answer may be compressed here, however small: an error
+  // answer is then plain only because it is an error (the threshold is
+  // checked against the stack's danmud A, which keeps the default 1024).
+  out += "  gzip:\n";
+  out += "    enabled: true\n";
+  out += "    min_bytes: 0\n";
+  out += "    level: 6\n";
   return out;
 }
 
@@ -305,6 +313,148 @@ TEST_F(EdgeTest, WriteIsAcknowledgedAfterKafkaAndPolledBack) {
       << "the acknowledged comment became visible through the edge's poll";
   EXPECT_GE(Metric(g_edge->admin_url, "danmu_http_requests_total", "route=\"post_message\""), 1);
   EXPECT_GE(Metric(g_edge->admin_url, "danmu_edge_connections_accepted_total"), 1);
+}
+
+// ---- gzip (edge/gzip.h) ---------------------------------------------------
+
+struct RawAnswer {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// One GET on a fresh connection with `extra` header lines ("Name: v\r\n").
+RawAnswer RawGet(int port, const std::string& target, const std::string& extra = "") {
+  RawAnswer out;
+  int fd = Dial(port);
+  if (fd < 0) return out;
+  SendAll(fd, "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + extra + "Connection: close\r\n\r\n");
+  const std::string a = ReadAnswer(fd);
+  ::close(fd);
+  out.status = StatusOf(a);
+  const size_t head = a.find("\r\n\r\n");
+  if (head == std::string::npos) return out;
+  std::stringstream lines(a.substr(0, head));
+  std::string line;
+  std::getline(lines, line);  // status line
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t v = colon + 1;
+    while (v < line.size() && line[v] == ' ') ++v;
+    out.headers[name] = line.substr(v);
+  }
+  out.body = a.substr(head + 4);
+  return out;
+}
+
+std::string HeaderOf(const RawAnswer& a, const std::string& name) {
+  auto it = a.headers.find(name);
+  return it == a.headers.end() ? "" : it->second;
+}
+
+// A poll with Accept-Encoding: gzip is gzip whose inflated body is the plain
+// poll's body (same cursor); without the header, with gzip;q=0, or where the
+// header allows only other codings it is plain; `*` counts; an error is
+// plain; every compressible answer says Vary: Accept-Encoding.
+TEST_F(EdgeTest, GzipPollWhenAcceptedInflatesToThePlainPollOtherwisePlain) {
+  const std::string room = "edge-gz" + std::to_string(::getpid());
+  constexpr int kComments = 25;
+  for (int i = 0; i < kComments; ++i) {
+    int status = 0;
+    PostCommentRaw(g_edge->port, room, "gz" + std::to_string(i),
+                   "gzip-check-comment-number-" + std::to_string(i) + "-with-some-ordinary-padding-text", &status);
+    ASSERT_EQ(status, 202) << "comment " << i;
+  }
+  ASSERT_TRUE(WaitFor([&] { return PolledTexts(room).size() == kComments; }, 20000))
+      << "the " << kComments << " acknowledged comments became visible";
+  // A cursor after the first 5 comments (a cursor the client holds).
+  const RawAnswer first = RawGet(g_edge->port, "/v1/rooms/" + room + "/messages?limit=5");
+  ASSERT_EQ(first.status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(first.body, m, std::regex("\"cursor\":\"([^\"]+)\""))) << first.body;
+  const std::string target = "/v1/rooms/" + room + "/messages?limit=200&cursor=" + m[1].str();
+
+  const double answers0 = Metric(g_edge->admin_url, "danmu_edge_gzip_answers_total");
+  const double in0 = Metric(g_edge->admin_url, "danmu_edge_gzip_bytes_total", "stage=\"in\"");
+  const double out0 = Metric(g_edge->admin_url, "danmu_edge_gzip_bytes_total", "stage=\"out\"");
+
+  // The plain answer, read twice to be sure it is stable (online, likes).
+  RawAnswer plain, zipped;
+  bool stable = false;
+  for (int attempt = 0; attempt < 5 && !stable; ++attempt) {
+    plain = RawGet(g_edge->port, target);
+    zipped = RawGet(g_edge->port, target, "Accept-Encoding: gzip\r\n");
+    stable = RawGet(g_edge->port, target).body == plain.body;
+  }
+  ASSERT_TRUE(stable) << "the plain poll's body kept changing";
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(HeaderOf(plain, "content-encoding"), "") << "no Accept-Encoding: plain";
+  EXPECT_EQ(HeaderOf(plain, "vary"), "Accept-Encoding");
+  EXPECT_NE(plain.body.find("gzip-check-comment-number-24-"), std::string::npos) << plain.body;
+  EXPECT_EQ(plain.body.find("gzip-check-comment-number-4-"), std::string::npos) << "after the cursor only";
+  EXPECT_GT(plain.body.size(), 1024u) << "the answer is large enough to be worth compressing";
+
+  ASSERT_EQ(zipped.status, 200);
+  EXPECT_EQ(HeaderOf(zipped, "content-encoding"), "gzip");
+  EXPECT_EQ(HeaderOf(zipped, "vary"), "Accept-Encoding");
+  EXPECT_EQ(HeaderOf(zipped, "content-length"), std::to_string(zipped.body.size()));
+  ASSERT_GE(zipped.body.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(zipped.body[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>(zipped.body[1]), 0x8b);
+  EXPECT_LT(zipped.body.size(), plain.body.size() / 2) << "a " << plain.body.size() << "-byte poll shrinks";
+  auto inflated = edge::GzipInflate(zipped.body);
+  ASSERT_TRUE(inflated) << "the gzip body inflates";
+  EXPECT_EQ(*inflated, plain.body) << "the inflated body is the plain poll's";
+
+  for (const char* plain_header : {"Accept-Encoding: gzip;q=0\r\n", "Accept-Encoding: deflate, br\r\n",
+                                   "Accept-Encoding: *;q=0.5, gzip;q=0\r\n", "Accept-Encoding: identity\r\n"}) {
+    const RawAnswer a = RawGet(g_edge->port, target, plain_header);
+    EXPECT_EQ(a.status, 200) << plain_header;
+    EXPECT_EQ(HeaderOf(a, "content-encoding"), "") << plain_header;
+    EXPECT_EQ(a.body, plain.body) << plain_header;
+  }
+  for (const char* gzip_header : {"Accept-Encoding: br;q=1.0, *;q=0.5\r\n", "Accept-Encoding: deflate, GZIP;q=0.2\r\n"}) {
+    const RawAnswer a = RawGet(g_edge->port, target, gzip_header);
+    EXPECT_EQ(HeaderOf(a, "content-encoding"), "gzip") << gzip_header;
+    auto back = edge::GzipInflate(a.body);
+    ASSERT_TRUE(back) << gzip_header;
+    EXPECT_EQ(*back, plain.body) << gzip_header;
+  }
+
+  // Errors stay plain (min_bytes is 0 here: only the status decides).
+  for (const std::string& bad : {"/v1/rooms/" + room + "/messages?cursor=not-a-cursor", std::string("/v1/no/such/route")}) {
+    const RawAnswer e = RawGet(g_edge->port, bad, "Accept-Encoding: gzip\r\n");
+    EXPECT_GE(e.status, 400) << bad;
+    EXPECT_EQ(HeaderOf(e, "content-encoding"), "") << bad;
+    EXPECT_EQ(e.body.rfind("{\"error\":", 0), 0u) << bad << ": " << e.body;
+  }
+
+  // Counted: at least the three gzip answers above, bytes in > bytes out.
+  const double answers = Metric(g_edge->admin_url, "danmu_edge_gzip_answers_total") - answers0;
+  const double in = Metric(g_edge->admin_url, "danmu_edge_gzip_bytes_total", "stage=\"in\"") - in0;
+  const double out = Metric(g_edge->admin_url, "danmu_edge_gzip_bytes_total", "stage=\"out\"") - out0;
+  EXPECT_GE(answers, 3);
+  EXPECT_GE(in, 3.0 * static_cast<double>(plain.body.size()));
+  EXPECT_GT(out, 0);
+  EXPECT_LT(out, in / 2);
+}
+
+// Below edge.gzip.min_bytes (the stack's danmud A: the default 1024) a poll
+// stays plain even when gzip is accepted, and still says Vary.
+TEST_F(EdgeTest, GzipSmallAnswerStaysPlainBelowTheThreshold) {
+  const std::string url = Env("DANMU_A_HTTP");
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  const std::string target = "/v1/rooms/edge-gz-small" + std::to_string(::getpid()) + "/messages?limit=5";
+  const RawAnswer a = RawGet(port, target, "Accept-Encoding: gzip\r\n");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_LT(a.body.size(), 1024u) << "an empty room's poll is small";
+  EXPECT_EQ(HeaderOf(a, "content-encoding"), "");
+  EXPECT_EQ(HeaderOf(a, "vary"), "Accept-Encoding") << "the answer depends on the header all the same";
+  EXPECT_EQ(a.body.rfind("{\"messages\":[]", 0), 0u) << a.body;
 }
 
 TEST_F(EdgeTest, PerAddressCapRefusesWith429WhileOthersAreServed) {

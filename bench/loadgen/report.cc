@@ -224,6 +224,9 @@ bool RunDistributed(const Workload& w, int workers, std::string* json, std::stri
   j += ",\"ack_gaps\":" + AckGaps(all.acks, start_us + static_cast<int64_t>(w.warmup_s * 1e6),
                                    start_us + static_cast<int64_t>((w.warmup_s + w.seconds) * 1e6));
   j += ",\"bytes_per_answer\":" + Num(c("ok") > 0 ? static_cast<double>(c("bytes")) / static_cast<double>(c("ok")) : 0);
+  // Body bytes as received (gzip answers are not inflated: bench/run gzip).
+  j += ",\"body_bytes_per_answer\":" +
+       Num(c("ok") > 0 ? static_cast<double>(c("body_bytes")) / static_cast<double>(c("ok")) : 0);
   j += ",\"frames\":" + std::to_string(c("frames"));
   j += ",\"acked\":" + std::to_string(c("acked")) + ",\"acked_per_s\":" + Num(static_cast<double>(c("acked_window")) / secs);
   j += ",\"write_latency_ms\":" + LatencyJson(all.hist["write"]);

@@ -75,19 +75,8 @@ int thrd_detach(thrd_t thr) { return MapError(pthread_detach(thr)); }
 int mtx_init(mtx_t* m, int type) {
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
-  switch (type) {
-    case mtx_plain:
-    case mtx_timed:
-      pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_DEFAULT);
-      break;
-    case mtx_plain | mtx_recursive:
-    case mtx_timed | mtx_recursive:
-      pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-      break;
-    default:
-      pthread_mutexattr_destroy(&attr);
-      return thrd_error;
-  }
+  // Like glibc: the recursive flag decides; any other type is a plain mutex.
+  pthread_mutexattr_settype(&attr, (type & mtx_recursive) ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_DEFAULT);
   int err = pthread_mutex_init(M(m), &attr);
   pthread_mutexattr_destroy(&attr);
   return MapError(err);

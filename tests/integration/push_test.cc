@@ -181,6 +181,20 @@ class PushTest : public ::testing::Test {
     for (auto& c : *clients) ASSERT_TRUE(Done(c->Call("open ws " + room + " " + std::to_string(per_client))));
     for (auto& c : *clients) ASSERT_TRUE(Done(c->Call("elsewhere " + std::to_string(elsewhere_port))));
   }
+  // Waits until `c` saw every id of `file`, checks it saw each exactly once
+  // in order, and returns its stats line ("" after a failure).
+  std::string WaitVerified(Client& c, const std::string& file, const char* label) {
+    std::string w = c.Call("wait " + file + " 60000");
+    if (!Done(w)) {
+      ADD_FAILURE() << label << ": " << w;
+      return "";
+    }
+    std::string v = c.Call("verify " + file);
+    EXPECT_NE(v.find(" bad=0"), std::string::npos) << label << ": " << v;
+    std::string st = c.Call("stats");
+    std::printf("%s client: %s\n", label, st.c_str());
+    return st;
+  }
   std::string WriteExpected() {
     std::string file = Env("DANMU_RUN_DIR") + "/push_expected_" + tag_ + ".txt";
     std::ofstream out(file);
@@ -307,15 +321,10 @@ class Raw {
   // The close code of the first close frame after the 101 (0: none).
   int CloseCode() {
     for (int i = 0; i < 50; ++i) {
-      auto head = in_.find("\r\n\r\n");
-      size_t p = head == std::string::npos ? 0 : head + 4;
-      while (p + 2 <= in_.size()) {
-        auto op = static_cast<unsigned char>(in_[p]) & 0x0F;
-        size_t len = static_cast<unsigned char>(in_[p + 1]) & 0x7F, h = 2;
-        if (len == 126) { if (p + 4 > in_.size()) break; len = (static_cast<unsigned char>(in_[p + 2]) << 8) | static_cast<unsigned char>(in_[p + 3]); h = 4; }
-        if (p + h + len > in_.size()) break;
-        if (op == 8 && len >= 2) return (static_cast<unsigned char>(in_[p + h]) << 8) | static_cast<unsigned char>(in_[p + h + 1]);
-        p += h + len;
+      for (const auto& f : Frames()) {
+        if (f.op == 8 && f.payload.size() >= 2) {
+          return (static_cast<unsigned char>(f.payload[0]) << 8) | static_cast<unsigned char>(f.payload[1]);
+        }
       }
       char buf[8192];
       ssize_t n = recv(fd_, buf, sizeof buf, 0);
@@ -332,28 +341,17 @@ class Raw {
     std::vector<std::string> texts;
     for (int waited = 0;; waited += 100) {
       texts.clear();
-      auto head = in_.find("\r\n\r\n");
-      size_t p = head == std::string::npos ? in_.size() : head + 4;
-      while (p + 2 <= in_.size()) {
-        const auto op = static_cast<unsigned char>(in_[p]) & 0x0F;
-        uint64_t len = static_cast<unsigned char>(in_[p + 1]) & 0x7F;
-        size_t h = 2;
-        if (len == 126 || len == 127) {
-          h = len == 126 ? 4 : 10;
-          if (p + h > in_.size()) break;
-          len = 0;
-          for (size_t i = 2; i < h; ++i) len = (len << 8) | static_cast<unsigned char>(in_[p + i]);
+      if (in_.find("\r\n\r\n") != std::string::npos) {
+        for (const auto& f : Frames()) {
+          if (f.op == 1) texts.push_back(f.payload);
+          if (f.op == 9 && f.at >= answered_) {  // a ping: pong (masked, zero key), or the idle timeout closes us
+            std::string pong = "\x8a";
+            pong += static_cast<char>(0x80 | f.payload.size());
+            pong += std::string(4, '\0') + f.payload;
+            Send(pong);
+            answered_ = f.at + 1;
+          }
         }
-        if (p + h + len > in_.size()) break;
-        if (op == 1) texts.push_back(in_.substr(p + h, len));
-        if (op == 9 && p >= answered_) {  // a ping: pong (masked, zero key), or the idle timeout closes us
-          std::string pong = "\x8a";
-          pong += static_cast<char>(0x80 | len);
-          pong += std::string(4, '\0') + in_.substr(p + h, len);
-          Send(pong);
-          answered_ = p + 1;
-        }
-        p += h + len;
       }
       if ((enough && enough(texts)) || waited >= ms) return texts;
       pollfd pf{fd_, POLLIN, 0};
@@ -371,6 +369,34 @@ class Raw {
   bool ok_ = false;
   std::string in_;
   size_t answered_ = 0;  // pings before this offset have been answered
+
+  struct ServerFrame {
+    int op;
+    size_t at;  // offset in in_
+    std::string payload;
+  };
+  // The complete (unmasked) server frames read so far, after the 101's head
+  // (from the start when there is none), any of the three length forms.
+  std::vector<ServerFrame> Frames() const {
+    std::vector<ServerFrame> out;
+    const auto head = in_.find("\r\n\r\n");
+    size_t p = head == std::string::npos ? 0 : head + 4;
+    while (p + 2 <= in_.size()) {
+      const int op = static_cast<unsigned char>(in_[p]) & 0x0F;
+      uint64_t len = static_cast<unsigned char>(in_[p + 1]) & 0x7F;
+      size_t h = 2;
+      if (len == 126 || len == 127) {
+        h = len == 126 ? 4 : 10;
+        if (p + h > in_.size()) break;
+        len = 0;
+        for (size_t i = 2; i < h; ++i) len = (len << 8) | static_cast<unsigned char>(in_[p + i]);
+      }
+      if (p + h + len > in_.size()) break;
+      out.push_back({op, p, in_.substr(p + h, len)});
+      p += h + len;
+    }
+    return out;
+  }
 };
 
 std::string WsRequest(const std::string& room, const std::string& query = "", const std::string& extra = "",
@@ -739,12 +765,8 @@ TEST_F(PushTest, DrainSpreadsReconnectsElsewhereNothingLost) {
   std::string file = WriteExpected();
   int64_t first = INT64_MAX, last = 0;
   for (auto& c : clients) {
-    std::string w = c->Call("wait " + file + " 60000");
-    ASSERT_TRUE(Done(w)) << w;
-    std::string v = c->Call("verify " + file);
-    EXPECT_NE(v.find(" bad=0"), std::string::npos) << v;
-    std::string st = c->Call("stats");
-    std::printf("drain client: %s\n", st.c_str());
+    const std::string st = WaitVerified(*c, file, "drain");
+    ASSERT_FALSE(st.empty());
     EXPECT_NE(st.find("1001:1000,"), std::string::npos) << "each of its 1,000 connections closed once with 1001: " << st;
     auto f = st.find("goaway_first_ms="), l = st.find("goaway_last_ms=");
     ASSERT_TRUE(f != std::string::npos && l != std::string::npos) << st;
@@ -798,12 +820,8 @@ TEST_F(PushTest, KilledEdgeClientsResumeElsewhereNothingLost) {
   Publish(room, 5);
   std::string file = WriteExpected();
   for (auto& c : clients) {
-    std::string w = c->Call("wait " + file + " 60000");
-    ASSERT_TRUE(Done(w)) << w;
-    std::string v = c->Call("verify " + file);
-    EXPECT_NE(v.find(" bad=0"), std::string::npos) << v;
-    std::string st = c->Call("stats");
-    std::printf("killed-edge client: %s\n", st.c_str());
+    const std::string st = WaitVerified(*c, file, "killed-edge");
+    ASSERT_FALSE(st.empty());
     EXPECT_NE(st.find("conns=1000 "), std::string::npos) << st;
   }
   EXPECT_TRUE(WaitFor([&] {

@@ -20,6 +20,7 @@
 
 #include "bench/loadgen/schedule.h"
 #include "bench/loadgen/wire.h"
+#include "routing/client_contract.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -120,7 +121,17 @@ struct Answer {
 // reads the answer, connecting first when needed.
 class HttpActor : public Actor {
  protected:
-  HttpActor(Ctx& ctx, int k) : ctx_(ctx), k_(k), stream_(ctx.io), timer_(ctx.io) {}
+  HttpActor(Ctx& ctx, int k)
+      : ctx_(ctx), k_(k), target_(ctx.server), host_header_(ctx.host_header), stream_(ctx.io), timer_(ctx.io) {}
+
+  // Talk to another server from the next exchange on (a router, or the poll
+  // URL it handed out): the connection moves only when the address changes.
+  void Target(const tcp::endpoint& to, const std::string& host_port) {
+    if (to == target_) return;
+    if (!in_flight_) Close();
+    target_ = to;
+    host_header_ = "Host: " + host_port + "\r\n";
+  }
 
   void Exchange(std::string request, std::function<void(const Answer&)> done) {
     request_ = std::move(request);
@@ -137,10 +148,10 @@ class HttpActor : public Actor {
     });
   }
   std::string Get(const std::string& path, const std::string& extra = {}) const {
-    return "GET " + path + " HTTP/1.1\r\n" + ctx_.host_header + extra + "\r\n";
+    return "GET " + path + " HTTP/1.1\r\n" + host_header_ + extra + "\r\n";
   }
   std::string Post(const std::string& path, const std::string& body) const {
-    return "POST " + path + " HTTP/1.1\r\n" + ctx_.host_header + "Content-Type: application/json\r\nContent-Length: " +
+    return "POST " + path + " HTTP/1.1\r\n" + host_header_ + "Content-Type: application/json\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
   }
 
@@ -149,10 +160,13 @@ class HttpActor : public Actor {
   bool in_flight_ = false;
 
  private:
+  tcp::endpoint target_;
+  std::string host_header_;
+
   void Connect() {
     if (!OpenBound(stream_.socket(), ctx_.Source(k_))) return Fail("err_bind");
     stream_.expires_after(std::chrono::milliseconds(ctx_.w.timeout_ms));
-    stream_.async_connect(ctx_.server, [self = shared_from_this(), this](error_code ec) {
+    stream_.async_connect(target_, [self = shared_from_this(), this](error_code ec) {
       if (ec) return Fail(ec == beast::error::timeout ? "err_connect_timeout" : "err_connect");
       connected_ = true;
       Write();
@@ -425,6 +439,223 @@ class WsViewer : public Actor {
   bool open_ = false, answered_ = false;
 };
 
+// A viewer that follows the long-connection contract (routing/client_contract.h
+// decides; this actor only does the I/O it asks for): one keep-alive HTTP
+// connection for the router and for polls, one WebSocket when it holds one,
+// and one cursor for both, so that every move resumes without gap or repeat.
+// What it did is counted under contract_* (see report.cc).
+class ContractViewer : public HttpActor {
+ public:
+  ContractViewer(Ctx& ctx, int k, std::string room, Follow* follow)
+      : HttpActor(ctx, k),
+        room_(std::move(room)),
+        uid_("c" + std::to_string(ctx.index) + "x" + std::to_string(k)),
+        follow_(follow),
+        contract_(Options(ctx.w), static_cast<uint64_t>(ctx.index) * 1000003u + static_cast<uint64_t>(k)) {}
+  void Start() override {
+    ++ctx_.C("contract_clients");
+    double frac = static_cast<double>((k_ * 7919) % 1000) / 1000.0;
+    start_ms_ = (ctx_.start_us + static_cast<int64_t>(ctx_.w.ramp_s * 1e6 * frac)) / 1000;
+    WaitUntil(start_ms_ * 1000, [this] { Do(contract_.Next()); });
+  }
+  void Settle(int64_t) override {
+    if (open_) ++ctx_.C("contract_long_at_stop");
+    else if (contract_.mode() == routing::ClientContract::Mode::kPolling) ++ctx_.C("contract_polling_at_stop");
+    else ++ctx_.C("contract_elsewhere_at_stop");  // asking the router or connecting
+    ctx_.C("contract_fallbacks") += contract_.fallbacks();
+  }
+
+ private:
+  static routing::ClientContractOptions Options(const Workload& w) {
+    routing::ClientContractOptions o;
+    o.retry_base_ms = w.contract_retry_ms;
+    o.reconnect_ms = w.contract_reconnect_ms;
+    return o;
+  }
+  static int64_t NowMs() { return NowUs() / 1000; }
+
+  // The contract's next action, when it is due (a later one replaces it).
+  void Next() {
+    if (ctx_.stopping || NowUs() >= ctx_.follow_end_us) return;
+    routing::ClientContract::Action a = contract_.Next();
+    if (a.kind == routing::ClientContract::Action::kWait) return;  // holding a connection: reading
+    WaitUntil(std::max(a.at_ms, start_ms_) * 1000, [this, a] { Do(a); });
+  }
+  void Do(const routing::ClientContract::Action& a) {
+    if (ctx_.stopping || NowUs() >= ctx_.follow_end_us) return;
+    switch (a.kind) {
+      case routing::ClientContract::Action::kAskRouter: return AskRouter(a.fallback_reason);
+      case routing::ClientContract::Action::kConnect: return Connect(a.endpoint);
+      case routing::ClientContract::Action::kPoll: return Poll();
+      case routing::ClientContract::Action::kWait: return;
+    }
+  }
+
+  bool Aim(std::string_view url, PlainUrl* u) {
+    if (!ParsePlainUrl(url, u)) return false;
+    error_code ec;
+    auto addr = net::ip::make_address(std::string(u->host), ec);
+    if (ec) return false;
+    aim_ = tcp::endpoint(addr, static_cast<unsigned short>(u->port));
+    return true;
+  }
+
+  void AskRouter(const std::string& fallback_reason) {
+    const std::string& host = ctx_.w.router_host.empty() ? ctx_.w.host : ctx_.w.router_host;
+    const int port = ctx_.w.router_port > 0 ? ctx_.w.router_port : ctx_.w.port;
+    error_code ec;
+    Target(tcp::endpoint(net::ip::make_address(host, ec), static_cast<unsigned short>(port)),
+           host + ":" + std::to_string(port));
+    std::string path = "/v1/route?uid=" + uid_ + "&room=" + room_;
+    if (!fallback_reason.empty()) {
+      path += "&fallback=" + fallback_reason;
+      ++ctx_.C("contract_fallbacks_reported");
+    }
+    ++ctx_.C("contract_route_asks");
+    Exchange(Get(path), [this](const Answer& a) {
+      const int64_t now = NowMs();
+      RouteBody r;
+      if (!a.ok || a.status != 200 || !ParseRouteBody(a.body, &r)) {
+        ++ctx_.C("contract_route_failed");
+        contract_.OnRouteFailed(now);
+        return Next();
+      }
+      std::vector<std::string> endpoints(r.endpoints.begin(), r.endpoints.end());
+      if (r.transport != "ws") endpoints.clear();  // this client speaks WebSocket or polls
+      const std::string transport = endpoints.empty() ? "poll" : "ws";  // before the move below
+      ++ctx_.C("contract_routed_" + transport);
+      contract_.OnRoute(now, transport, std::move(endpoints), std::string(r.poll_url), static_cast<int>(r.retry_after_ms));
+      Next();
+    });
+  }
+
+  void Connect(const std::string& endpoint) {
+    PlainUrl u;
+    if (!Aim(endpoint, &u) || u.scheme != "ws") return ConnectFailed("unsupported");
+    std::string path(u.path);
+    path += (path.find('?') == std::string::npos ? "?uid=" : "&uid=") + uid_;
+    if (!cursor_.empty()) path += "&cursor=" + cursor_;
+    const std::string host_port = std::string(u.host) + ":" + std::to_string(u.port);
+    ws_.emplace(ctx_.io);
+    auto& tcp_layer = beast::get_lowest_layer(*ws_);
+    if (!OpenBound(tcp_layer.socket(), ctx_.Source(k_))) return ConnectFailed("connect_failed");
+    tcp_layer.expires_after(std::chrono::milliseconds(ctx_.w.timeout_ms));
+    ++ctx_.C("contract_connects");
+    tcp_layer.async_connect(aim_, [self = shared_from_this(), this, path, host_port](error_code ec) {
+      if (ec) return ConnectFailed(ec == beast::error::timeout ? "timeout" : "connect_failed");
+      beast::get_lowest_layer(*ws_).expires_never();
+      ws_->set_option(websocket::stream_base::timeout{std::chrono::milliseconds(ctx_.w.timeout_ms),
+                                                      websocket::stream_base::none(), false});
+      ws_->async_handshake(host_port, path, [self, this](error_code ec) {
+        if (ec) return ConnectFailed(ec == beast::error::timeout ? "timeout" : "handshake_refused");
+        const int64_t now = NowMs();
+        ++ctx_.C("contract_connected");
+        if (fell_back_) ++ctx_.C("contract_moved_back");  // a retry from polling held
+        fell_back_ = false;
+        failed_in_row_ = 0;
+        open_ = true;
+        contract_.OnConnected(now);
+        Read();
+      });
+    });
+  }
+  void ConnectFailed(const char* reason) {
+    ++ctx_.C(std::string("contract_connect_failed_") + reason);
+    ++failed_in_row_;
+    const bool was_polling = fell_back_;
+    contract_.OnConnectFailed(NowMs(), reason);
+    if (contract_.mode() == routing::ClientContract::Mode::kPolling) {
+      // A first fallback, after how many failures in a row; or a retry from
+      // polling that failed (one try each, by the contract).
+      if (was_polling) ++ctx_.C("contract_retries_failed");
+      else ++ctx_.C("contract_fell_back_after_" + std::to_string(failed_in_row_));
+      fell_back_ = true;
+      failed_in_row_ = 0;
+    }
+    Next();
+  }
+  void Read() {
+    ws_->async_read(buf_, [self = shared_from_this(), this](error_code ec, size_t n) {
+      if (ec) return Closed(ec);
+      const int64_t now = NowUs();
+      std::string text = beast::buffers_to_string(buf_.data());
+      buf_.consume(buf_.size());
+      ++ctx_.C("frames");
+      ctx_.C("bytes") += static_cast<int64_t>(n);
+      PollBody p;
+      if (ParsePollBody(text, &p)) {
+        Answered(now);
+        for (const auto& m : p.messages) Received(ctx_, follow_, m, now);
+        ctx_.C("messages") += static_cast<int64_t>(p.messages.size());
+        if (!p.cursor.empty()) cursor_.assign(p.cursor);
+      } else {
+        ++ctx_.C("err_parse");
+      }
+      Read();
+    });
+  }
+  void Closed(const error_code& ec) {
+    open_ = false;
+    if (ctx_.stopping) return;
+    routing::CloseKind kind = routing::CloseKind::kOther;
+    int code = 0;
+    if (ec == websocket::error::closed) {
+      code = ws_->reason().code;
+      if (code == 1001) kind = routing::CloseKind::kElsewhere;
+      else if (code == 4001) kind = routing::CloseKind::kToPolling;
+      else if (code == 1000 || code == 4000 || code == 4002) kind = routing::CloseKind::kResume;
+    }
+    ++ctx_.C("contract_closed_" + (code ? std::to_string(code) : std::string(Classify(ec)).substr(4)));
+    contract_.OnClosed(NowMs(), kind);
+    Next();
+  }
+
+  void Poll() {
+    PlainUrl u;
+    if (!Aim(contract_.poll_url(), &u)) {
+      ++ctx_.C("contract_bad_poll_url");
+      contract_.OnPollUnavailable(NowMs(), 1000);
+      return Next();
+    }
+    Target(aim_, std::string(u.host) + ":" + std::to_string(u.port));
+    std::string path(u.path);
+    path += (path.find('?') == std::string::npos ? "?uid=" : "&uid=") + uid_ + "&limit=" + std::to_string(ctx_.w.poll_limit);
+    if (!cursor_.empty()) path += "&cursor=" + cursor_;
+    ++ctx_.C("contract_polls");
+    Exchange(Get(path), [this](const Answer& a) {
+      const int64_t now_us = NowUs();
+      PollBody p;
+      if (!a.ok || a.status != 200 || !ParsePollBody(a.body, &p)) {
+        ++ctx_.C("contract_polls_failed");
+        contract_.OnPollUnavailable(now_us / 1000, 1000);
+        return Next();
+      }
+      Answered(now_us);
+      for (const auto& m : p.messages) Received(ctx_, follow_, m, now_us);
+      ctx_.C("messages") += static_cast<int64_t>(p.messages.size());
+      if (!p.cursor.empty()) cursor_.assign(p.cursor);
+      contract_.OnPollAnswer(now_us / 1000, static_cast<int>(p.next_poll_ms));
+      Next();
+    });
+  }
+  void Answered(int64_t now_us) {
+    if (answered_) return;
+    answered_ = true;
+    if (follow_) follow_->first_answer_us = now_us;
+  }
+
+  std::string room_, uid_, cursor_;
+  Follow* follow_;
+  routing::ClientContract contract_;
+  tcp::endpoint aim_;  // the address of the URL last aimed at
+  std::optional<websocket::stream<beast::tcp_stream>> ws_;
+  beast::flat_buffer buf_;
+  int64_t start_ms_ = 0;
+  int failed_in_row_ = 0;  // failed connects since the last success or fallback
+  bool fell_back_ = false; // polling after a fallback (a connect now is a retry)
+  bool open_ = false, answered_ = false;
+};
+
 // Posts comments and gifts (danmud) or publishes messages (Nchan).
 class Writer : public HttpActor {
  public:
@@ -549,7 +780,7 @@ void RunWorker(const Workload& w, int64_t start_us, int index, int workers, Work
     if (mine(k)) actors.push_back(std::make_shared<RateActor>(ctx, conn++, k, w.rate_conns));
   }
   // Followers: small rooms' first for tracking, so that exactness covers them.
-  out->follows.reserve(static_cast<size_t>(w.viewers + w.ws));  // pointers stay valid
+  out->follows.reserve(static_cast<size_t>(w.viewers + w.ws + w.contract));  // pointers stay valid
   int tracked = 0;
   auto follower = [&](const std::string& name, const std::string& room) -> Follow* {
     if (tracked >= w.track_max) return nullptr;
@@ -557,16 +788,20 @@ void RunWorker(const Workload& w, int64_t start_us, int index, int workers, Work
     Follow f;
     f.follower = name;
     f.room = room;
-    int64_t big_followers = static_cast<int64_t>((w.viewers + w.ws) * w.big_share);
+    int64_t big_followers = static_cast<int64_t>((w.viewers + w.ws + w.contract) * w.big_share);
     f.complete = !(room == w.big_room && big_followers >= w.big_room_online);
     out->follows.push_back(std::move(f));
     return &out->follows.back();
   };
   for (int pass = 0; pass < 2; ++pass) {
-    for (int k = 0; k < w.viewers + w.ws; ++k) {
+    for (int k = 0; k < w.viewers + w.ws + w.contract; ++k) {
       if (!mine(k)) continue;
       std::string room = ctx.Room(k);
       if ((room == w.big_room) != (pass == 1)) continue;
+      if (k >= w.viewers + w.ws) {
+        actors.push_back(std::make_shared<ContractViewer>(ctx, conn++, room, follower("contract" + std::to_string(k), room)));
+        continue;
+      }
       bool ws = k >= w.viewers;
       Follow* f = follower((ws ? "ws" : "poll") + std::to_string(k), room);
       if (ws) actors.push_back(std::make_shared<WsViewer>(ctx, conn++, room, f));

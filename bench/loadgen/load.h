@@ -14,6 +14,12 @@
 //  - ws:      holds a WebSocket (danmud: frames of the poll answer's shape,
 //             resumed with its cursor after a drop; nchan: one message per
 //             frame) and records the same;
+//  - contract: a viewer that follows the long-connection contract
+//             (routing/client_contract.h): asks the router (`router_*`),
+//             holds the WebSocket it is handed, falls back to polling after
+//             3 failed connects, retries later with jittered backoff, obeys
+//             close codes, and resumes from its cursor on every move; records
+//             its ids like the others and counts how it moved (contract_*);
 //  - writer:  posts comments (every 10th a gift) at a fixed rate, or one after
 //             another as fast as they are acknowledged (rate 0); the text
 //             carries the due time ("p<µs>") for post→visible; acks recorded;
@@ -71,6 +77,12 @@ struct Workload {
   int poll_limit = 200;
   // WebSocket viewers.
   int ws = 0;
+  // Clients that follow the contract (after the WebSocket viewers, in the same rooms).
+  int contract = 0;
+  std::string router_host;    // the router they ask (empty: host/port)
+  int router_port = 0;
+  int contract_retry_ms = 5000;     // ClientContractOptions.retry_base_ms
+  int contract_reconnect_ms = 250;  // ClientContractOptions.reconnect_ms
   // Followers whose every id is recorded for the exactness check (per process;
   // followers of small rooms first, then the big room's).
   int track_max = 2000;

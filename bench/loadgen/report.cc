@@ -131,7 +131,7 @@ void WorkerOutput::Merge(WorkerOutput&& other) {
 }
 
 bool RunDistributed(const Workload& w, int workers, std::string* json, std::string* error) {
-  const int64_t conns = static_cast<int64_t>(w.rate_conns) + w.viewers + w.ws + w.writers + w.likers;
+  const int64_t conns = static_cast<int64_t>(w.rate_conns) + w.viewers + w.ws + w.contract + w.writers + w.likers;
   workers = static_cast<int>(std::max<int64_t>({int64_t{1}, int64_t{workers}, (conns + kMaxConnectionsPerProcess - 1) / kMaxConnectionsPerProcess}));
   char dir_template[] = "/tmp/danmu-bench-XXXXXX";
   const char* dir = mkdtemp(dir_template);
@@ -240,6 +240,16 @@ bool RunDistributed(const Workload& w, int workers, std::string* json, std::stri
        ",\"missing\":" + std::to_string(ex.missing) + ",\"duplicates\":" + std::to_string(ex.duplicates) +
        ",\"out_of_order\":" + std::to_string(ex.out_of_order) + ",\"ok\":" + (ex.ok() ? "true" : "false") +
        ",\"examples\":" + examples + "}";
+  // The contract clients' moves (load.cc, ContractViewer): every contract_X
+  // counter as "X".
+  j += ",\"contract\":{";
+  bool first_contract = true;
+  for (const auto& [name, v] : all.count) {
+    if (name.rfind("contract_", 0) != 0) continue;
+    j += std::string(first_contract ? "" : ",") + Quote(name.substr(9)) + ":" + std::to_string(v);
+    first_contract = false;
+  }
+  j += "}";
   j += ",\"client_cpu_s\":" + Num(cpu_s);
   j += "}";
   *json = std::move(j);

@@ -120,6 +120,55 @@ bool ParsePollBody(std::string_view body, PollBody* out) {
   return true;
 }
 
+bool ParseRouteBody(std::string_view body, RouteBody* out) {
+  RouteBody r;
+  bool ok = true;
+  size_t end = ForEachMember(body, SkipSpace(body, 0), [&](std::string_view k, std::string_view v) {
+    if (k == "transport") {
+      r.transport = Unquote(v);
+    } else if (k == "poll_url") {
+      r.poll_url = Unquote(v);
+    } else if (k == "retry_after_ms") {
+      int64_t n = -1;
+      auto res = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (res.ec == std::errc()) r.retry_after_ms = n;
+    } else if (k == "endpoints") {
+      if (v.empty() || v.front() != '[') { ok = false; return; }
+      size_t i = SkipSpace(v, 1);
+      while (i < v.size() && v[i] != ']') {
+        if (v[i] != '"') { ok = false; return; }
+        size_t send = SkipString(v, i);
+        if (send == std::string_view::npos) { ok = false; return; }
+        r.endpoints.push_back(v.substr(i + 1, send - i - 2));
+        i = SkipSpace(v, send);
+        if (i < v.size() && v[i] == ',') i = SkipSpace(v, i + 1);
+      }
+    }
+  });
+  if (end == std::string_view::npos || !ok || r.transport.empty()) return false;
+  *out = std::move(r);
+  return true;
+}
+
+bool ParsePlainUrl(std::string_view url, PlainUrl* out) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  PlainUrl u;
+  u.scheme = url.substr(0, sep);
+  std::string_view rest = url.substr(sep + 3);
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  u.path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  auto colon = authority.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  u.host = authority.substr(0, colon);
+  std::string_view port = authority.substr(colon + 1);
+  auto res = std::from_chars(port.data(), port.data() + port.size(), u.port);
+  if (res.ec != std::errc() || res.ptr != port.data() + port.size() || u.port <= 0 || u.port > 65535) return false;
+  *out = u;
+  return true;
+}
+
 int CountMessages(std::string_view body) {
   int n = 0;
   for (size_t pos = body.find("\"id\":"); pos != std::string_view::npos; pos = body.find("\"id\":", pos + 5)) ++n;

@@ -57,5 +57,46 @@ TEST(Wire, MessageObjectsAndCounts) {
   EXPECT_EQ(PostTimeOf("p"), -1);
 }
 
+TEST(Wire, ParsesRouteAnswer) {
+  std::string body =
+      R"({"transport":"ws","reason":"percent","endpoints":["ws://127.0.0.1:17000/v1/rooms/r1/ws",)"
+      R"("ws://127.0.0.1:17100/v1/rooms/r1/ws"],"poll_url":"http://127.0.0.1:17000/v1/rooms/r1/messages",)"
+      R"("rules_version":4,"retry_after_ms":1000})";
+  RouteBody r;
+  ASSERT_TRUE(ParseRouteBody(body, &r));
+  EXPECT_EQ(r.transport, "ws");
+  ASSERT_EQ(r.endpoints.size(), 2u);
+  EXPECT_EQ(r.endpoints[1], "ws://127.0.0.1:17100/v1/rooms/r1/ws");
+  EXPECT_EQ(r.poll_url, "http://127.0.0.1:17000/v1/rooms/r1/messages");
+  EXPECT_EQ(r.retry_after_ms, 1000);
+
+  RouteBody poll;
+  ASSERT_TRUE(ParseRouteBody(R"({"transport":"poll","endpoints":[],"poll_url":"http://h:1/m"})", &poll));
+  EXPECT_TRUE(poll.endpoints.empty());
+  EXPECT_EQ(poll.retry_after_ms, -1);
+  EXPECT_FALSE(ParseRouteBody(R"({"endpoints":[]})", &r)) << "no transport";
+  EXPECT_FALSE(ParseRouteBody(R"({"transport":"ws","endpoints":[1,2]})", &r)) << "endpoints not strings";
+  EXPECT_FALSE(ParseRouteBody(R"({"error":{"code":"bad_request"})", &r));
+  EXPECT_FALSE(ParseRouteBody("not json", &r));
+}
+
+TEST(Wire, ParsesPlainUrls) {
+  PlainUrl u;
+  ASSERT_TRUE(ParsePlainUrl("ws://127.0.0.1:17000/v1/rooms/r/ws", &u));
+  EXPECT_EQ(u.scheme, "ws");
+  EXPECT_EQ(u.host, "127.0.0.1");
+  EXPECT_EQ(u.port, 17000);
+  EXPECT_EQ(u.path, "/v1/rooms/r/ws");
+  ASSERT_TRUE(ParsePlainUrl("http://10.0.0.2:80", &u));
+  EXPECT_EQ(u.path, "/");
+  ASSERT_TRUE(ParsePlainUrl("http://h:8/a?b=c", &u));
+  EXPECT_EQ(u.path, "/a?b=c");
+  EXPECT_FALSE(ParsePlainUrl("127.0.0.1:17000/x", &u)) << "no scheme";
+  EXPECT_FALSE(ParsePlainUrl("ws://127.0.0.1/x", &u)) << "no port";
+  EXPECT_FALSE(ParsePlainUrl("ws://h:0/x", &u));
+  EXPECT_FALSE(ParsePlainUrl("ws://h:70000/x", &u));
+  EXPECT_FALSE(ParsePlainUrl("ws://h:12a/x", &u));
+}
+
 }  // namespace
 }  // namespace danmu::bench

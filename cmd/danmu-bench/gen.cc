@@ -65,6 +65,14 @@ int Gen(const std::map<std::string, std::string>& f) {
   w.follow_interval_ms = std::stoi(Flag(f, "follow-interval-ms", "0"));
   w.poll_limit = std::stoi(Flag(f, "poll-limit", "200"));
   w.ws = std::stoi(Flag(f, "ws", "0"));
+  w.contract = std::stoi(Flag(f, "contract", "0"));
+  if (auto router = Flag(f, "router", ""); !router.empty()) {  // http://host:port
+    auto rhp = router.substr(router.find("//") + 2);
+    w.router_host = rhp.substr(0, rhp.find(':'));
+    w.router_port = std::stoi(rhp.substr(rhp.find(':') + 1));
+  }
+  w.contract_retry_ms = std::stoi(Flag(f, "contract-retry-ms", "5000"));
+  w.contract_reconnect_ms = std::stoi(Flag(f, "contract-reconnect-ms", "250"));
   w.track_max = std::stoi(Flag(f, "track", "2000"));
   w.writers = std::stoi(Flag(f, "writers", "0"));
   w.big_writers = std::stoi(Flag(f, "big-writers", "0"));

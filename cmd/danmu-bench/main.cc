@@ -16,7 +16,9 @@
 //   danmu-bench gen --url URL [--peer danmu|nchan] [--procs N] [--sources 127.0.0.1-20] ...
 //       the open-loop load generator (bench/loadgen/load.h): fixed-rate GETs
 //       (--rate --conns --path --header), polling viewers (--viewers), WebSocket
-//       viewers (--ws), writers (--writers --write-rate), likers (--likers
+//       viewers (--ws), clients that follow the long-connection contract
+//       (--contract N --router URL --contract-retry-ms --contract-reconnect-ms),
+//       writers (--writers --write-rate), likers (--likers
 //       --like-rate --like-count) over a room mix (--big-share --small-rooms);
 //       prints one JSON report (latency percentiles from the due time,
 //       post->visible, bytes per message, exactness).

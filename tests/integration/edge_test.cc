@@ -60,32 +60,18 @@ struct EdgeDaemon {
 };
 EdgeDaemon* g_edge = nullptr;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 // Room A's stack config with this suite's ports, run dir, components and
 // edge caps, and no etcd section (no lease: see the file comment).
 std::string EdgeConfig(const std::string& base_yaml, int port, int admin_port, const std::string& run_dir) {
-  std::stringstream in(base_yaml);
-  std::string out, line;
-  bool skip_block = false;
-  while (std::getline(in, line)) {
-    if (skip_block && !line.empty() && line[0] == ' ') continue;
-    skip_block = false;
-    if (line.rfind("edge:", 0) == 0 || line.rfind("etcd:", 0) == 0) {  // ours replaces edge:, etcd: goes
-      skip_block = true;
-      continue;
-    }
-    if (line.rfind("components:", 0) == 0) line = "components: [frontend]";
-    else if (line.rfind("run_dir:", 0) == 0) line = "run_dir: " + run_dir;
-    else if (line.rfind("  public_port:", 0) == 0) line = "  public_port: " + std::to_string(port);
-    else if (line.rfind("  admin_port:", 0) == 0) line = "  admin_port: " + std::to_string(admin_port);
-    out += line + "\n";
-  }
+  testing::YamlEdit edit;
+  edit.drop_sections = {"edge:", "etcd:"};  // ours replaces edge:, etcd: goes
+  edit.lines = {{"components:", "components: [frontend]"},
+                {"run_dir:", "run_dir: " + run_dir},
+                {"  public_port:", "  public_port: " + std::to_string(port)},
+                {"  admin_port:", "  admin_port: " + std::to_string(admin_port)}};
+  std::string out = testing::EditYaml(base_yaml, edit);
   out += "edge:\n";
   out += "  io_threads: 2\n";
   out += "  max_connections: 18000\n";
@@ -271,29 +257,13 @@ class EdgeTest : public ::testing::Test {
     const std::string config = dir + "/room-a-edge.yaml";
     std::ofstream(config) << EdgeConfig(ReadFile(run + "/config/room-a.yaml"), g_edge->port, g_edge->admin_port, dir);
     g_edge->log = run + "/logs/danmud-edge.log";
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setsid();
-      FILE* f = std::freopen(g_edge->log.c_str(), "a", stdout);
-      (void)f;
-      ::dup2(::fileno(stdout), 2);
-      ::execl(Env("DANMUD_BIN").c_str(), "danmud", "--config", config.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    const pid_t pid = testing::StartOwnDanmud(config, g_edge->log);
     g_edge->pid = pid;
     ASSERT_TRUE(WaitFor([] { return testing::Healthy(g_edge->admin_url) && PollStatus(g_edge->port) == 200; }, 30000))
         << "the suite's danmud did not come up; log:\n" << ReadFile(g_edge->log);
   }
   static void TearDownTestSuite() {
-    if (g_edge && g_edge->pid > 0) {
-      ::kill(g_edge->pid, SIGTERM);
-      int status = 0;
-      bool gone = WaitFor([&] { return ::waitpid(g_edge->pid, &status, WNOHANG) == g_edge->pid; }, 20000);
-      if (!gone) {
-        ::kill(g_edge->pid, SIGKILL);
-        ::waitpid(g_edge->pid, &status, 0);
-      }
-    }
+    if (g_edge) testing::StopOwnDanmud(g_edge->pid);
     delete g_edge;
     g_edge = nullptr;
   }

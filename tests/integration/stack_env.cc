@@ -118,6 +118,100 @@ bool Healthy(const std::string& admin_url) {
   return r.ok() && r->status == 200;
 }
 
+std::optional<double> Series(const std::string& admin_url, const std::string& series) {
+  auto r = Get(admin_url + "/metrics");
+  if (!r.ok() || r->status != 200) return std::nullopt;
+  const std::string body = "\n" + r->body;
+  auto pos = body.find("\n" + series + " ");
+  if (pos == std::string::npos) return std::nullopt;
+  return std::stod(body.substr(pos + series.size() + 2));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string EditYaml(const std::string& base_yaml, const YamlEdit& edit) {
+  std::stringstream in(base_yaml);
+  std::string out, line;
+  bool skipping = false;
+  while (std::getline(in, line)) {
+    if (skipping && !line.empty() && (line[0] == ' ' || line[0] == '#')) continue;
+    skipping = false;
+    bool dropped = false;
+    for (const auto& section : edit.drop_sections) dropped = dropped || line.rfind(section, 0) == 0;
+    if (dropped) {
+      skipping = true;
+      continue;
+    }
+    for (const auto& [prefix, replacement] : edit.lines) {
+      if (line.rfind(prefix, 0) == 0) {
+        line = replacement;
+        break;
+      }
+    }
+    out += line + "\n";
+  }
+  return out + edit.append;
+}
+
+pid_t StartOwnDanmud(const std::string& config_path, const std::string& log_path) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    FILE* f = std::freopen(log_path.c_str(), "a", stdout);
+    (void)f;
+    ::dup2(::fileno(stdout), 2);
+    ::execl(Env("DANMUD_BIN").c_str(), "danmud", "--config", config_path.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void StopOwnDanmud(pid_t pid, int timeout_ms) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  if (!WaitFor([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, timeout_ms)) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+}
+
+pid_t SpawnGroup(const std::vector<std::string>& argv, const std::string& out_path) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    FILE* o = std::freopen(out_path.c_str(), "w", stdout);
+    FILE* e = std::freopen((out_path + ".err").c_str(), "w", stderr);
+    (void)o;
+    (void)e;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  if (pid > 0) ::setpgid(pid, pid);  // also here: no race with a KillGroup right after
+  return pid;
+}
+
+std::optional<int> WaitExit(pid_t pid, int timeout_ms) {
+  int status = 0;
+  if (!WaitFor([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, timeout_ms)) return std::nullopt;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void KillGroup(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(-pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
+
 std::string MergedLogs(int lines_per_file) {
   std::vector<std::string> lines;
   std::string dir = Env("DANMU_RUN_DIR") + "/logs";

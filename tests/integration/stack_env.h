@@ -3,10 +3,15 @@
 // scripts/test: addresses from the environment (run/<...>/stack.env), HTTP
 // calls, bounded waits with a failure message, and process control of the
 // stack's danmud processes (pid files under DANMU_RUN_DIR/pids).
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/http/http_client.h"
 
@@ -42,6 +47,34 @@ int PidOf(const std::string& name);
 void KillHard(const std::string& name);           // SIGKILL and wait until gone
 void StartDanmud(const std::string& name);        // same config as scripts/stack
 bool Healthy(const std::string& admin_url);
+// The value of one exact series (name{labels}, the constant label room first,
+// then the others sorted) in the /metrics at `admin_url`; nullopt when the
+// series is absent or the server does not answer (a misspelt series must
+// not read as 0).
+std::optional<double> Series(const std::string& admin_url, const std::string& series);
+
+std::string ReadFile(const std::string& path);
+
+// A test's own danmud beside the stack's (its own ports, run dir and caps):
+// its YAML is a stack room's config file (DANMU_RUN_DIR/config/room-x.yaml)
+// edited; it runs in its own session, output to `log_path`.
+struct YamlEdit {
+  std::vector<std::pair<std::string, std::string>> lines;  // a line starting with .first becomes .second
+  std::vector<std::string> drop_sections;  // top-level sections ("push:") removed with their block...
+  std::string append;                      // ...and this text appended (their replacements)
+};
+std::string EditYaml(const std::string& base_yaml, const YamlEdit& edit);
+pid_t StartOwnDanmud(const std::string& config_path, const std::string& log_path);
+void StopOwnDanmud(pid_t pid, int timeout_ms = 20000);  // SIGTERM, then SIGKILL after the timeout
+
+// A helper program (a load client) in its own process group, stdout to
+// `out_path`, stderr to `out_path`.err; KillGroup ends it and its children.
+pid_t SpawnGroup(const std::vector<std::string>& argv, const std::string& out_path);
+// Its exit status once it exits within `timeout_ms`; nullopt when it did not
+// (it is still running then).
+std::optional<int> WaitExit(pid_t pid, int timeout_ms);
+void KillGroup(pid_t pid);
+
 // Last lines of every log in the run dir, merged by time (for failure output).
 std::string MergedLogs(int lines_per_file = 60);
 

@@ -411,10 +411,27 @@ void PrimaryLease::Tick() {
 }
 
 std::string PrimaryLease::StatusJson() const {
-  std::lock_guard lock(mu_);
+  StatusFields f;
+  bool waiting = true;  // a round holds mu_ (etcd slow or unreachable)
+  {
+    std::unique_lock lock(mu_, std::defer_lock);
+    if (lock.try_lock_for(std::chrono::milliseconds(kStatusWaitMs))) {
+      f = {held_, etcd_ok_, last_error_, last_holder_, holder_known_};
+      waiting = false;
+    }
+  }
+  {
+    std::lock_guard sl(status_mu_);
+    if (waiting) f = last_status_;
+    else last_status_ = f;
+  }
+  if (waiting) {
+    f.etcd_ok = false;
+    f.last_error = "a lease round has waited over " + std::to_string(kStatusWaitMs) + " ms for etcd";
+  }
   const int64_t now = clock_.MonoMs();
   std::string b = "{\"enabled\":" + std::string(etcd_ ? "true" : "false");
-  b += ",\"held\":" + std::string(held_ ? "true" : "false");
+  b += ",\"held\":" + std::string(f.held ? "true" : "false");
   b += ",\"valid\":" + std::string(MayAcknowledge() ? "true" : "false");
   b += ",\"remaining_ms\":" + std::to_string(std::max<int64_t>(0, window_.RemainingMs(now)));
   const int64_t nb = window_.not_before() - now;
@@ -427,14 +444,15 @@ std::string PrimaryLease::StatusJson() const {
   b += ",\"renew_ms\":" + std::to_string(config_.ha.lease_renew_ms);
   b += ",\"auto_failover\":" + std::string(config_.ha.auto_failover ? "true" : "false");
   b += ",\"acks_refused\":" + std::to_string(acks_refused_.load());
-  b += ",\"etcd_reachable\":" + std::string(etcd_ok_ ? "true" : "false");
-  if (!etcd_ok_) {
+  b += ",\"etcd_reachable\":" + std::string(f.etcd_ok ? "true" : "false");
+  if (!f.etcd_ok) {
     b += ",\"etcd_error\":";
-    core::AppendJsonString(b, last_error_);
+    core::AppendJsonString(b, f.last_error);
   }
+  b += ",\"round_waiting\":" + std::string(waiting ? "true" : "false");
   b += ",\"danmud\":";
   core::AppendJsonString(b, danmud_id_);
-  b += ",\"holder\":" + (holder_known_ ? last_holder_.Encode() : std::string("null"));
+  b += ",\"holder\":" + (f.holder_known ? f.holder.Encode() : std::string("null"));
   return b + "}";
 }
 

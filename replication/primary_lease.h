@@ -51,6 +51,10 @@
 // Thread safety: MayAcknowledge() is lock-free (hot path, any thread). Tick(),
 // Acquire() and Release() serialise on mu_; hooks are called without mu_
 // held (they take the role controller's lock, which calls Acquire/Release).
+// StatusJson() waits at most kStatusWaitMs for mu_: a round that holds it
+// while etcd does not answer (up to timeout_ms per member) must not stall
+// /v1/admin/status and danmuctl status, which the on-call needs most then;
+// it answers from the fields the last status read, marked as waiting.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -173,7 +177,18 @@ class PrimaryLease {
   const int64_t ttl_ms_;
   LeaseWindow window_;
 
-  mutable std::mutex mu_;  // guards the fields below
+  struct StatusFields {  // what StatusJson shows of the fields under mu_
+    bool held = false;
+    bool etcd_ok = true;
+    std::string last_error;
+    LeaderValue holder;
+    bool holder_known = false;
+  };
+  static constexpr int kStatusWaitMs = 200;
+  mutable std::mutex status_mu_;
+  mutable StatusFields last_status_;  // guarded by status_mu_
+
+  mutable std::timed_mutex mu_;  // guards the fields below
   bool held_ = false;
   int64_t lease_id_ = 0;
   int64_t mod_revision_ = 0;

@@ -2,6 +2,15 @@
 // monotonic clock, and the leader key's value.
 #include "replication/primary_lease.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "core/base/clock.h"
@@ -108,6 +117,63 @@ TEST(PrimaryLeaseTest, EtcdUnreachableNeverOpensTheWindow) {
   auto r = lease.Acquire(4, AcquireMode::kForce, false);
   EXPECT_EQ(r.status().code(), core::Code::kUnavailable);
   EXPECT_NE(lease.StatusJson().find("\"etcd_reachable\":false"), std::string::npos);
+}
+
+// A listening socket that never accepts: connects complete in the kernel's
+// backlog and requests are never answered, as with a stopped etcd member.
+struct Blackhole {
+  int fd = -1;
+  int port = 0;
+  Blackhole() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~Blackhole() { ::close(fd); }
+  // True once a client's connection waits in the backlog.
+  bool Pending(int timeout_ms) const {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1;
+  }
+};
+
+// A round stuck on an etcd that does not answer holds the lease's lock for
+// the client's timeout; the status does not wait for it (danmuctl status is
+// what the on-call reads during that outage) and says the round is waiting.
+TEST(PrimaryLeaseTest, StatusAnswersWhileARoundWaitsOnAnUnansweringEtcd) {
+  core::Config config;
+  config.room = "A";
+  config.ha.lease_ttl_s = 3;
+  core::FakeClock clock;
+  LeaseHooks hooks;
+  hooks.wants_lease = [] { return true; };
+  hooks.is_primary = [] { return true; };
+  hooks.epoch = [] { return int64_t{3}; };
+  Blackhole etcd;
+  PrimaryLease lease(config,
+                     std::make_unique<core::EtcdClient>(
+                         std::vector<std::string>{"http://127.0.0.1:" + std::to_string(etcd.port)}, 2500),
+                     "A/test", clock, nullptr, hooks);
+  std::atomic<bool> round_done{false};
+  std::thread round([&] {
+    lease.Tick();
+    round_done = true;
+  });
+  ASSERT_TRUE(etcd.Pending(5000)) << "the round sent its request to the unanswering member";
+  const std::string status = lease.StatusJson();
+  EXPECT_FALSE(round_done) << "the status waited for the round (the member's 2.5 s timeout)";
+  EXPECT_NE(status.find("\"round_waiting\":true"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"etcd_reachable\":false"), std::string::npos) << status;
+  round.join();
+  const std::string after = lease.StatusJson();
+  EXPECT_NE(after.find("\"round_waiting\":false"), std::string::npos) << after;
+  EXPECT_NE(after.find("\"etcd_reachable\":false"), std::string::npos) << "the round's own verdict: " << after;
 }
 
 }  // namespace

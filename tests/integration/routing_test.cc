@@ -501,5 +501,91 @@ TEST(RoutingTest, BothFrontendsRegisterAndLeaveOnDrainOrDeath) {
   }, 30000)) << "room B back as a replica";
 }
 
+// etcd unreachable (all three members stopped with SIGSTOP: requests hang
+// until the client's timeout, as behind a partition): both routers keep the
+// last rule set and the last list of edges, keep answering GET /v1/route
+// from them, and say that they are stale (admin route, danmuctl status, the
+// metric); a change cannot be stored and changes nothing. Once etcd is back
+// they are fresh again, and the lease lets the primary acknowledge again.
+TEST(RoutingTest, UnreachableEtcdKeepsTheLastRulesAndSaysSo) {
+  int rc = 0;
+  std::string out = Ctl("route set-percent 100", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  struct Percent0 {
+    ~Percent0() {
+      int r = 0;
+      Ctl("route set-percent 0", &r);
+    }
+  } percent0;
+  ASSERT_TRUE(WaitFor([&] {
+    return Percent("DANMU_A_ADMIN") == 100 && Percent("DANMU_B_ADMIN") == 100 &&
+           Version("DANMU_A_ADMIN") == Version("DANMU_B_ADMIN");
+  }, 10000)) << "both routers serve the same rule set";
+  const int64_t version = Version("DANMU_A_ADMIN");
+
+  std::vector<int> members;
+  for (const char* name : {"etcd-a", "etcd-b", "etcd-w"}) {
+    const int pid = testing::PidOf(name);
+    ASSERT_GT(pid, 0) << name;
+    members.push_back(pid);
+  }
+  struct Cont {
+    std::vector<int> pids;
+    ~Cont() {
+      for (int p : pids) ::kill(p, SIGCONT);
+    }
+  } cont{members};
+  for (int p : members) ASSERT_EQ(::kill(p, SIGSTOP), 0);
+
+  auto stale = [](const char* admin_env) {
+    auto o = Shown(admin_env);
+    return o && o->getValue<bool>("stale") && o->getValue<bool>("directory_stale");
+  };
+  // Bound: a refresh round (1 s) whose requests time out on each of the
+  // three members (1 s each), with slack for a loaded machine.
+  ASSERT_TRUE(WaitFor([&] { return stale("DANMU_A_ADMIN") && stale("DANMU_B_ADMIN"); }, 30000))
+      << "the routers did not say their rules and edges are stale";
+  for (const char* admin : {"DANMU_A_ADMIN", "DANMU_B_ADMIN"}) {
+    EXPECT_EQ(Version(admin), version) << admin << " kept the last rule set";
+    EXPECT_EQ(Percent(admin), 100) << admin;
+    const char* room = std::string(admin) == "DANMU_A_ADMIN" ? "A" : "B";
+    EXPECT_EQ(testing::MetricSample(admin, std::string("danmu_route_rules_stale{room=\"") + room + "\"}"), 1) << admin;
+  }
+  for (const char* http : {"DANMU_A_HTTP", "DANMU_B_HTTP"}) {
+    auto r = testing::Get(Env(http) + "/v1/route?uid=partitioned&room=r1");
+    ASSERT_TRUE(r.ok()) << http;
+    ASSERT_EQ(r->status, 200) << r->body;
+    auto o = Json(r->body);
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->getValue<int64_t>("rules_version"), version) << http;
+    EXPECT_EQ(o->getValue<std::string>("transport"), "ws") << http << ": decided by the kept rules (100 %)";
+    EXPECT_GE(o->getArray("endpoints")->size(), 1u) << http << ": from the kept list of edges: " << r->body;
+  }
+  out = Ctl("status", &rc);
+  EXPECT_NE(out.find("STALE (etcd unreadable)"), std::string::npos) << out;
+  out = Ctl("route set-percent 10", &rc);
+  EXPECT_NE(rc, 0) << "a change cannot be stored while etcd is unreachable: " << out;
+  EXPECT_EQ(Percent("DANMU_A_ADMIN"), 100);
+  EXPECT_EQ(Percent("DANMU_B_ADMIN"), 100);
+
+  for (int p : members) ::kill(p, SIGCONT);
+  EXPECT_TRUE(WaitFor([&] {
+    auto a = Shown("DANMU_A_ADMIN"), b = Shown("DANMU_B_ADMIN");
+    return a && b && !a->getValue<bool>("stale") && !b->getValue<bool>("stale") && !a->getValue<bool>("directory_stale") &&
+           !b->getValue<bool>("directory_stale");
+  }, 30000)) << "fresh again once etcd answers";
+  EXPECT_EQ(Version("DANMU_A_ADMIN"), version) << "the refused change was not stored";
+  // Their registrations' leases ran out meanwhile: both edges register anew.
+  EXPECT_TRUE(WaitFor([] {
+    return EdgesOf("DANMU_A_ADMIN", "A") == 1 && EdgesOf("DANMU_A_ADMIN", "B") == 1 && EdgesOf("DANMU_B_ADMIN", "A") == 1 &&
+           EdgesOf("DANMU_B_ADMIN", "B") == 1;
+  }, 30000)) << "both edges are registered again once etcd is back";
+  // The lease was lost meanwhile: hand the stack on with writes acknowledged.
+  EXPECT_TRUE(WaitFor([] {
+    auto r = testing::Post(Env("DANMU_A_HTTP") + "/v1/rooms/etcdback/messages", R"({"type":"comment","uid":"u1","text":"back"})");
+    return r.ok() && r->status == 202;
+  }, 30000)) << "writes are acknowledged again once etcd is back";
+}
+
 }  // namespace
 }  // namespace danmu

@@ -101,15 +101,25 @@ TEST(PrimaryLeaseTest, WithoutEtcdEveryAckIsAllowedAndTheStatusSaysSo) {
   EXPECT_NE(lease.StatusJson().find("\"enabled\":false"), std::string::npos);
 }
 
-TEST(PrimaryLeaseTest, EtcdUnreachableNeverOpensTheWindow) {
+// Room A as a primary that wants the lease (TTL 3 s).
+core::Config PrimaryConfig() {
   core::Config config;
   config.room = "A";
   config.ha.lease_ttl_s = 3;
-  core::FakeClock clock;
+  return config;
+}
+LeaseHooks PrimaryHooks() {
   LeaseHooks hooks;
   hooks.wants_lease = [] { return true; };
   hooks.is_primary = [] { return true; };
   hooks.epoch = [] { return int64_t{3}; };
+  return hooks;
+}
+
+TEST(PrimaryLeaseTest, EtcdUnreachableNeverOpensTheWindow) {
+  core::Config config = PrimaryConfig();
+  core::FakeClock clock;
+  LeaseHooks hooks = PrimaryHooks();
   PrimaryLease lease(config, std::make_unique<core::EtcdClient>(std::vector<std::string>{"http://127.0.0.1:1"}, 200),
                      "A/test", clock, nullptr, hooks);
   lease.Tick();
@@ -147,14 +157,9 @@ struct Blackhole {
 // the client's timeout; the status does not wait for it (danmuctl status is
 // what the on-call reads during that outage) and says the round is waiting.
 TEST(PrimaryLeaseTest, StatusAnswersWhileARoundWaitsOnAnUnansweringEtcd) {
-  core::Config config;
-  config.room = "A";
-  config.ha.lease_ttl_s = 3;
+  core::Config config = PrimaryConfig();
   core::FakeClock clock;
-  LeaseHooks hooks;
-  hooks.wants_lease = [] { return true; };
-  hooks.is_primary = [] { return true; };
-  hooks.epoch = [] { return int64_t{3}; };
+  LeaseHooks hooks = PrimaryHooks();
   Blackhole etcd;
   PrimaryLease lease(config,
                      std::make_unique<core::EtcdClient>(

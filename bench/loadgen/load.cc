@@ -272,6 +272,13 @@ void Received(Ctx& ctx, Follow* follow, const WireMessage& m, int64_t now) {
   if (posted > 0 && ctx.window.Contains(posted)) ctx.H("post_visible").Record(now - posted);
 }
 
+// Records a poll answer's or frame's messages and moves the cursor.
+void Deliver(Ctx& ctx, Follow* follow, const PollBody& p, int64_t now, std::string* cursor) {
+  for (const auto& m : p.messages) Received(ctx, follow, m, now);
+  ctx.C("messages") += static_cast<int64_t>(p.messages.size());
+  if (!p.cursor.empty()) cursor->assign(p.cursor);
+}
+
 // A polling viewer: its own keep-alive connection, its cursor, next_poll_ms.
 class PollViewer : public HttpActor {
  public:
@@ -314,9 +321,7 @@ class PollViewer : public HttpActor {
         answered_ = true;
         if (follow_) follow_->first_answer_us = now;
       }
-      for (const auto& m : p.messages) Received(ctx_, follow_, m, now);
-      cursor_.assign(p.cursor);
-      ctx_.C("messages") += static_cast<int64_t>(p.messages.size());
+      Deliver(ctx_, follow_, p, now, &cursor_);
       ctx_.C("bytes") += static_cast<int64_t>(a.bytes);
       ctx_.C("body_bytes") += static_cast<int64_t>(a.body.size());
       if (ctx_.window.Contains(due_)) {
@@ -409,9 +414,7 @@ class WsViewer : public Actor {
       } else {
         PollBody p;
         if (ParsePollBody(text, &p)) {
-          for (const auto& m : p.messages) Received(ctx_, follow_, m, now);
-          ctx_.C("messages") += static_cast<int64_t>(p.messages.size());
-          if (!p.cursor.empty()) cursor_.assign(p.cursor);
+          Deliver(ctx_, follow_, p, now, &cursor_);
         } else {
           ++ctx_.C("err_parse");
         }
@@ -585,9 +588,7 @@ class ContractViewer : public HttpActor {
       PollBody p;
       if (ParsePollBody(text, &p)) {
         Answered(now);
-        for (const auto& m : p.messages) Received(ctx_, follow_, m, now);
-        ctx_.C("messages") += static_cast<int64_t>(p.messages.size());
-        if (!p.cursor.empty()) cursor_.assign(p.cursor);
+        Deliver(ctx_, follow_, p, now, &cursor_);
       } else {
         ++ctx_.C("err_parse");
       }
@@ -631,9 +632,7 @@ class ContractViewer : public HttpActor {
         return Next();
       }
       Answered(now_us);
-      for (const auto& m : p.messages) Received(ctx_, follow_, m, now_us);
-      ctx_.C("messages") += static_cast<int64_t>(p.messages.size());
-      if (!p.cursor.empty()) cursor_.assign(p.cursor);
+      Deliver(ctx_, follow_, p, now_us, &cursor_);
       contract_.OnPollAnswer(now_us / 1000, static_cast<int>(p.next_poll_ms));
       Next();
     });

@@ -18,18 +18,16 @@
 // No timing asserts: every wait is bounded and says what it waited for.
 #include <gtest/gtest.h>
 
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
 #include <unistd.h>
 
 #include <filesystem>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/integration/json_object.h"
 #include "tests/integration/stack_env.h"
 
 #ifndef DANMU_BENCH_BIN
@@ -44,14 +42,7 @@ using testing::WaitFor;
 
 constexpr int kPushCap = 300;  // the own frontend's push.max_connections
 
-Poco::JSON::Object::Ptr Json(const std::string& body) {
-  try {
-    Poco::JSON::Parser p;
-    return p.parse(body).extract<Poco::JSON::Object::Ptr>();
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
+Poco::JSON::Object::Ptr Json(const std::string& body) { return testing::JsonObject(body); }
 
 int64_t Field(const Poco::JSON::Object::Ptr& o, const std::string& key) {
   return o && o->has(key) ? o->getValue<int64_t>(key) : -1;
@@ -338,14 +329,7 @@ Poco::JSON::Object::Ptr ExpectMovedWithoutFallback(Gen& gen) {
 TEST_F(ContractTest, KilledEdgeClientsReconnectToTheNextEndpointFromTheirCursors) {
   RolloutAt100 rollout;
   ASSERT_GE(rollout.percent0, 0) << "room B's rule set is readable";
-  struct RestartB {
-    bool needed = false;
-    ~RestartB() {
-      if (!needed) return;
-      testing::StartDanmud("danmud-b");
-      WaitFor([] { return testing::Healthy(Env("DANMU_B_ADMIN")); }, 30000);
-    }
-  } restart;
+  testing::RestartDanmudBOnExit restart;
   auto clients = ClientsOnB("ckill", tag_);
   ASSERT_FALSE(HasFailure());
   const int64_t a0 = PushConnections(Env("DANMU_A_ADMIN"));

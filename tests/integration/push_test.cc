@@ -796,14 +796,7 @@ TEST_F(PushTest, KilledEdgeClientsResumeElsewhereNothingLost) {
   const int a_port = PortOf(Env("DANMU_A_HTTP")), b_port = PortOf(Env("DANMU_B_HTTP"));
   auto listed = [&](const std::string& url) { return ListedEdge("DANMU_A_ADMIN", url); };
   // Whatever happens below, room B's danmud runs again afterwards.
-  struct Restart {
-    bool needed = false;
-    ~Restart() {
-      if (!needed) return;
-      testing::StartDanmud("danmud-b");
-      WaitFor([] { return testing::Healthy(Env("DANMU_B_ADMIN")); }, 30000);
-    }
-  } restart;
+  testing::RestartDanmudBOnExit restart;
   std::vector<std::unique_ptr<Client>> clients;
   ASSERT_NO_FATAL_FAILURE(OpenMovable(b_port, 15, room, 1000, a_port, &clients));
   Publish(room, 5);

@@ -5,9 +5,6 @@
 // error.
 #include <gtest/gtest.h>
 
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
 #include <arpa/inet.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -22,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/integration/json_object.h"
 #include "tests/integration/stack_env.h"
 
 namespace danmu {
@@ -30,14 +28,7 @@ namespace {
 using testing::Env;
 using testing::WaitFor;
 
-Poco::JSON::Object::Ptr Json(const std::string& body) {
-  try {
-    Poco::JSON::Parser p;
-    return p.parse(body).extract<Poco::JSON::Object::Ptr>();
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
+Poco::JSON::Object::Ptr Json(const std::string& body) { return testing::JsonObject(body); }
 
 // The rule set a room's router serves: {"rules": {...}, "edges": [...]}.
 Poco::JSON::Object::Ptr Shown(const char* admin_env) {

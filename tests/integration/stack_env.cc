@@ -113,6 +113,12 @@ void StartDanmud(const std::string& name) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("could not start " + name);
 }
 
+RestartDanmudBOnExit::~RestartDanmudBOnExit() {
+  if (!needed) return;
+  StartDanmud("danmud-b");
+  WaitFor([] { return Healthy(Env("DANMU_B_ADMIN")); }, 30000);
+}
+
 bool Healthy(const std::string& admin_url) {
   auto r = Get(admin_url + "/healthz", 1000);
   return r.ok() && r->status == 200;

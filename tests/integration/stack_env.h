@@ -47,6 +47,13 @@ int PidOf(const std::string& name);
 void KillHard(const std::string& name);           // SIGKILL and wait until gone
 void StartDanmud(const std::string& name);        // same config as scripts/stack
 bool Healthy(const std::string& admin_url);
+// Room B's danmud started again (and waited for, bounded) when this goes
+// out of scope while `needed`: a test that killed it and failed before its
+// own restart hands the stack on whole.
+struct RestartDanmudBOnExit {
+  bool needed = false;
+  ~RestartDanmudBOnExit();
+};
 // The value of one exact series (name{labels}, the constant label room first,
 // then the others sorted) in the /metrics at `admin_url`; nullopt when the
 // series is absent or the server does not answer (a misspelt series must

@@ -454,7 +454,13 @@ class ContractViewer : public HttpActor {
         room_(std::move(room)),
         uid_("c" + std::to_string(ctx.index) + "x" + std::to_string(k)),
         follow_(follow),
-        contract_(Options(ctx.w), static_cast<uint64_t>(ctx.index) * 1000003u + static_cast<uint64_t>(k)) {}
+        contract_(Options(ctx.w), static_cast<uint64_t>(ctx.index) * 1000003u + static_cast<uint64_t>(k)) {
+    const std::string& host = ctx.w.router_host.empty() ? ctx.w.host : ctx.w.router_host;
+    const int port = ctx.w.router_port > 0 ? ctx.w.router_port : ctx.w.port;
+    error_code ec;
+    router_ = tcp::endpoint(net::ip::make_address(host, ec), static_cast<unsigned short>(port));
+    router_host_port_ = host + ":" + std::to_string(port);
+  }
   void Start() override {
     ++ctx_.C("contract_clients");
     double frac = static_cast<double>((k_ * 7919) % 1000) / 1000.0;
@@ -503,12 +509,16 @@ class ContractViewer : public HttpActor {
     return true;
   }
 
+  // A handed-out URL's path with this viewer's uid, `extra` and its cursor.
+  std::string WithViewer(std::string_view url_path, const std::string& extra) const {
+    std::string path(url_path);
+    path += (path.find('?') == std::string::npos ? "?uid=" : "&uid=") + uid_ + extra;
+    if (!cursor_.empty()) path += "&cursor=" + cursor_;
+    return path;
+  }
+
   void AskRouter(const std::string& fallback_reason) {
-    const std::string& host = ctx_.w.router_host.empty() ? ctx_.w.host : ctx_.w.router_host;
-    const int port = ctx_.w.router_port > 0 ? ctx_.w.router_port : ctx_.w.port;
-    error_code ec;
-    Target(tcp::endpoint(net::ip::make_address(host, ec), static_cast<unsigned short>(port)),
-           host + ":" + std::to_string(port));
+    Target(router_, router_host_port_);
     std::string path = "/v1/route?uid=" + uid_ + "&room=" + room_;
     if (!fallback_reason.empty()) {
       path += "&fallback=" + fallback_reason;
@@ -535,9 +545,7 @@ class ContractViewer : public HttpActor {
   void Connect(const std::string& endpoint) {
     PlainUrl u;
     if (!Aim(endpoint, &u) || u.scheme != "ws") return ConnectFailed("unsupported");
-    std::string path(u.path);
-    path += (path.find('?') == std::string::npos ? "?uid=" : "&uid=") + uid_;
-    if (!cursor_.empty()) path += "&cursor=" + cursor_;
+    const std::string path = WithViewer(u.path, "");
     const std::string host_port = std::string(u.host) + ":" + std::to_string(u.port);
     ws_.emplace(ctx_.io);
     auto& tcp_layer = beast::get_lowest_layer(*ws_);
@@ -619,9 +627,7 @@ class ContractViewer : public HttpActor {
       return Next();
     }
     Target(aim_, std::string(u.host) + ":" + std::to_string(u.port));
-    std::string path(u.path);
-    path += (path.find('?') == std::string::npos ? "?uid=" : "&uid=") + uid_ + "&limit=" + std::to_string(ctx_.w.poll_limit);
-    if (!cursor_.empty()) path += "&cursor=" + cursor_;
+    const std::string path = WithViewer(u.path, "&limit=" + std::to_string(ctx_.w.poll_limit));
     ++ctx_.C("contract_polls");
     Exchange(Get(path), [this](const Answer& a) {
       const int64_t now_us = NowUs();
@@ -646,6 +652,8 @@ class ContractViewer : public HttpActor {
   std::string room_, uid_, cursor_;
   Follow* follow_;
   routing::ClientContract contract_;
+  tcp::endpoint router_;  // the router it asks
+  std::string router_host_port_;
   tcp::endpoint aim_;  // the address of the URL last aimed at
   std::optional<websocket::stream<beast::tcp_stream>> ws_;
   beast::flat_buffer buf_;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bench/loadgen/load.h"
+#include "bench/loadgen/wire.h"
 
 namespace danmu::bench {
 namespace {
@@ -35,14 +36,19 @@ std::vector<std::string> Sources(const std::string& spec) {
   return out;
 }
 
+int BadUrl(const char* flag, const std::string& value) {
+  std::fprintf(stderr, "danmu-bench gen: --%s must be http://host:port, got '%s'\n", flag, value.c_str());
+  return 2;
+}
+
 }  // namespace
 
 int Gen(const std::map<std::string, std::string>& f) {
   Workload w;
-  std::string url = f.at("url");  // http://host:port
-  auto hostport = url.substr(url.find("//") + 2);
-  w.host = hostport.substr(0, hostport.find(':'));
-  w.port = std::stoi(hostport.substr(hostport.find(':') + 1));
+  PlainUrl url;  // --url and --router: http://host:port
+  if (!ParsePlainUrl(f.at("url"), &url)) return BadUrl("url", f.at("url"));
+  w.host = std::string(url.host);
+  w.port = url.port;
   w.peer = Flag(f, "peer", "danmu") == "nchan" ? Peer::kNchan : Peer::kDanmu;
   w.sources = Sources(Flag(f, "sources", "127.0.0.1"));
   w.warmup_s = std::stod(Flag(f, "warmup", "1"));
@@ -66,10 +72,11 @@ int Gen(const std::map<std::string, std::string>& f) {
   w.poll_limit = std::stoi(Flag(f, "poll-limit", "200"));
   w.ws = std::stoi(Flag(f, "ws", "0"));
   w.contract = std::stoi(Flag(f, "contract", "0"));
-  if (auto router = Flag(f, "router", ""); !router.empty()) {  // http://host:port
-    auto rhp = router.substr(router.find("//") + 2);
-    w.router_host = rhp.substr(0, rhp.find(':'));
-    w.router_port = std::stoi(rhp.substr(rhp.find(':') + 1));
+  if (auto router = Flag(f, "router", ""); !router.empty()) {
+    PlainUrl r;
+    if (!ParsePlainUrl(router, &r)) return BadUrl("router", router);
+    w.router_host = std::string(r.host);
+    w.router_port = r.port;
   }
   w.contract_retry_ms = std::stoi(Flag(f, "contract-retry-ms", "5000"));
   w.contract_reconnect_ms = std::stoi(Flag(f, "contract-reconnect-ms", "250"));

@@ -9,15 +9,18 @@
 //   danmu-ha: Archiver::ArchiveRoom of the live room (Redis reads, id and
 //             uid extraction, INSERT IGNORE, count verification, release).
 // Prints "<archiver rows/s> <baseline rows/s>" and deletes its rows.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "cmd/danmu-bench/bench_flags.h"
 #include "core/archive/archiver.h"
 #include "core/base/clock.h"
 #include "core/base/config.h"
+#include "core/base/parse_int.h"
 #include "core/live/live_writer.h"
 #include "core/model/message.h"
 #include "core/store/mysql_client.h"
@@ -28,19 +31,27 @@ namespace {
 
 using core::MessageType;
 
-// mysql://user:password@host:port/database (the password comes from a file).
-core::MysqlOptions ParseDsn(const std::string& dsn, const std::string& password_file) {
-  core::MysqlOptions o;
+// mysql://user[:password]@host:port/database (the password comes from a
+// file); false for anything else.
+bool ParseDsn(const std::string& dsn, core::MysqlOptions* o) {
   const std::string scheme = "mysql://";
-  std::string rest = dsn.substr(scheme.size());
-  auto at = rest.rfind('@');
-  o.user = rest.substr(0, rest.find(':'));
-  std::string hostport = rest.substr(at + 1, rest.find('/', at) - at - 1);
-  o.host = hostport.substr(0, hostport.find(':'));
-  o.port = std::stoi(hostport.substr(hostport.find(':') + 1));
-  o.database = rest.substr(rest.rfind('/') + 1);
-  o.password_file = password_file;
-  return o;
+  if (dsn.rfind(scheme, 0) != 0) return false;
+  const std::string rest = dsn.substr(scheme.size());
+  const auto at = rest.rfind('@');
+  const auto slash = at == std::string::npos ? std::string::npos : rest.find('/', at);
+  if (at == std::string::npos || at == 0 || slash == std::string::npos || slash + 1 == rest.size()) return false;
+  const std::string hostport = rest.substr(at + 1, slash - at - 1);
+  const auto colon = hostport.rfind(':');
+  int64_t port = 0;
+  if (colon == std::string::npos || colon == 0 || !core::ParseInt64(hostport.substr(colon + 1), &port) || port < 1 ||
+      port > 65535) {
+    return false;
+  }
+  o->user = rest.substr(0, std::min(rest.find(':'), at));
+  o->host = hostport.substr(0, colon);
+  o->port = static_cast<int>(port);
+  o->database = rest.substr(slash + 1);
+  return true;
 }
 
 std::vector<core::Message> Messages(const std::string& room, int rows) {
@@ -71,14 +82,17 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-int ArchiveBench(const std::map<std::string, std::string>& f) {
+int ArchiveBench(BenchFlags& f) {
   core::Config config;
-  config.redis.address = f.at("redis");
+  config.redis.address = f.Required("redis");
   config.redis.timeout_ms = 10000;
-  config.mysql = ParseDsn(f.at("mysql-dsn"), f.at("password-file"));
-  config.archive.batch_size = f.count("batch") ? std::stoi(f.at("batch")) : 500;
+  const std::string dsn = f.Required("mysql-dsn");
+  config.mysql.password_file = f.Required("password-file");
+  if (f.ok() && !ParseDsn(dsn, &config.mysql)) f.Fail("--mysql-dsn must be mysql://user@host:port/database, got '" + dsn + "'");
+  config.archive.batch_size = f.Int("batch", 500, 1, 100000);
   config.archive.live_ttl_after_archive_s = 0;
-  const int rows = f.count("rows") ? std::stoi(f.at("rows")) : 50000;
+  const int rows = f.Int("rows", 50000, 1, 10000000);
+  if (!f.ok()) return f.UsageError("archive");
   const std::string tag = std::to_string(core::SystemClock::Instance().NowMs());
   const std::string room = "bench-archive-" + tag, base_room = "bench-archive-base-" + tag;
 

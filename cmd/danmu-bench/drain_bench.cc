@@ -12,11 +12,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cmd/danmu-bench/bench_flags.h"
 #include "core/base/config.h"
 #include "core/model/live_keys.h"
 #include "core/model/message.h"
@@ -26,16 +26,10 @@
 
 namespace danmu::bench {
 
-namespace {
-int Int(const std::map<std::string, std::string>& f, const std::string& k, int def) {
-  auto it = f.find(k);
-  return it == f.end() ? def : std::stoi(it->second);
-}
-}  // namespace
-
-int DrainProduce(const std::map<std::string, std::string>& f) {
-  const std::string brokers = f.at("brokers"), topic = f.at("topic"), tag = f.at("tag");
-  const int records = Int(f, "records", 200000), rooms = Int(f, "rooms", 40), partitions = Int(f, "partitions", 6);
+int DrainProduce(BenchFlags& f) {
+  const std::string brokers = f.Required("brokers"), topic = f.Required("topic"), tag = f.Required("tag");
+  const int records = f.Int("records", 200000, 1), rooms = f.Int("rooms", 40, 1), partitions = f.Int("partitions", 6, 1, 1000);
+  if (!f.ok()) return f.UsageError("drain-produce");
   auto admin = core::KafkaAdmin::Create(brokers);
   if (!admin.ok() || !(*admin)->CreateTopic(topic, partitions).ok()) {
     std::fprintf(stderr, "drain-produce: cannot create topic %s on %s\n", topic.c_str(), brokers.c_str());
@@ -74,12 +68,13 @@ int DrainProduce(const std::map<std::string, std::string>& f) {
   return 0;
 }
 
-int DrainWait(const std::map<std::string, std::string>& f) {
+int DrainWait(BenchFlags& f) {
   auto start = std::chrono::steady_clock::now();
-  const std::string tag = f.at("tag");
-  const int records = Int(f, "records", 200000), rooms = Int(f, "rooms", 40), timeout_s = Int(f, "timeout-s", 300);
+  const std::string tag = f.Required("tag");
+  const int records = f.Int("records", 200000, 1), rooms = f.Int("rooms", 40, 1), timeout_s = f.Int("timeout-s", 300, 1);
   core::RedisOptions o;
-  o.address = f.at("redis");
+  o.address = f.Required("redis");
+  if (!f.ok()) return f.UsageError("drain-wait");
   core::RedisClient redis(o, "live", nullptr);
   std::vector<core::RedisArgs> calls;
   for (int r = 0; r < rooms; ++r) calls.push_back({"ZCARD", core::keys::Msg(tag + "r" + std::to_string(r), core::MessageType::kComment)});

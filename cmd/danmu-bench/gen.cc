@@ -1,29 +1,33 @@
 // danmu-bench gen: flags -> bench::Workload, run over worker processes,
 // the merged report printed as one JSON object (bench/loadgen/load.h).
+#include <cstdint>
 #include <cstdio>
-#include <map>
 #include <string>
+#include <vector>
 
 #include "bench/loadgen/load.h"
 #include "bench/loadgen/wire.h"
+#include "cmd/danmu-bench/bench_flags.h"
+#include "core/base/parse_int.h"
 
 namespace danmu::bench {
 namespace {
 
-std::string Flag(const std::map<std::string, std::string>& f, const std::string& k, const std::string& def) {
-  auto it = f.find(k);
-  return it == f.end() ? def : it->second;
-}
-
-// "127.0.0.1-20" -> 127.0.0.1 .. 127.0.0.20; "a,b" -> a, b.
-std::vector<std::string> Sources(const std::string& spec) {
+// "127.0.0.1-20" -> 127.0.0.1 .. 127.0.0.20; "a,b" -> a, b. A bad range is
+// recorded in `f` as a problem of --sources.
+std::vector<std::string> Sources(const std::string& spec, BenchFlags& f) {
   std::vector<std::string> out;
   auto dash = spec.rfind('-');
   auto dot = spec.rfind('.');
   if (dash != std::string::npos && dot != std::string::npos && dash > dot) {
     std::string prefix = spec.substr(0, dot + 1);
-    int from = std::stoi(spec.substr(dot + 1, dash - dot - 1)), to = std::stoi(spec.substr(dash + 1));
-    for (int i = from; i <= to; ++i) out.push_back(prefix + std::to_string(i));
+    int64_t from = 0, to = 0;
+    if (!core::ParseInt64(spec.substr(dot + 1, dash - dot - 1), &from) ||
+        !core::ParseInt64(spec.substr(dash + 1), &to) || from < 0 || to > 255 || from > to) {
+      f.Fail("--sources must be addresses a,b or a range like 127.0.0.1-20, got '" + spec + "'");
+      return out;
+    }
+    for (int64_t i = from; i <= to; ++i) out.push_back(prefix + std::to_string(i));
     return out;
   }
   size_t pos = 0;
@@ -36,60 +40,62 @@ std::vector<std::string> Sources(const std::string& spec) {
   return out;
 }
 
-int BadUrl(const char* flag, const std::string& value) {
-  std::fprintf(stderr, "danmu-bench gen: --%s must be http://host:port, got '%s'\n", flag, value.c_str());
-  return 2;
+void BadUrl(BenchFlags& f, const char* flag, const std::string& value) {
+  f.Fail(std::string("--") + flag + " must be http://host:port, got '" + value + "'");
 }
 
 }  // namespace
 
-int Gen(const std::map<std::string, std::string>& f) {
+int Gen(BenchFlags& f) {
   Workload w;
   PlainUrl url;  // --url and --router: http://host:port
-  if (!ParsePlainUrl(f.at("url"), &url)) return BadUrl("url", f.at("url"));
+  const std::string url_text = f.Required("url");
+  if (f.ok() && !ParsePlainUrl(url_text, &url)) BadUrl(f, "url", url_text);
   w.host = std::string(url.host);
   w.port = url.port;
-  w.peer = Flag(f, "peer", "danmu") == "nchan" ? Peer::kNchan : Peer::kDanmu;
-  w.sources = Sources(Flag(f, "sources", "127.0.0.1"));
-  w.warmup_s = std::stod(Flag(f, "warmup", "1"));
-  w.seconds = std::stod(Flag(f, "seconds", "5"));
-  w.drain_s = std::stod(Flag(f, "drain", "0"));
-  w.ramp_s = std::stod(Flag(f, "ramp", "1"));
-  w.timeout_ms = std::stoi(Flag(f, "timeout-ms", "10000"));
-  w.rate = std::stod(Flag(f, "rate", "0"));
-  w.rate_conns = std::stoi(Flag(f, "conns", w.rate > 0 ? "64" : "0"));
-  w.rate_path = Flag(f, "path", "/");
-  for (const auto& h : {Flag(f, "header", ""), Flag(f, "header2", "")}) {
+  w.peer = f.Str("peer", "danmu") == "nchan" ? Peer::kNchan : Peer::kDanmu;
+  w.sources = Sources(f.Str("sources", "127.0.0.1"), f);
+  w.warmup_s = f.Number("warmup", 1);
+  w.seconds = f.Number("seconds", 5, 0.1);
+  w.drain_s = f.Number("drain", 0);
+  w.ramp_s = f.Number("ramp", 1);
+  w.timeout_ms = f.Int("timeout-ms", 10000, 1);
+  w.rate = f.Number("rate", 0);
+  w.rate_conns = f.Int("conns", w.rate > 0 ? 64 : 0);
+  w.rate_path = f.Str("path", "/");
+  for (const auto& h : {f.Str("header", ""), f.Str("header2", "")}) {
     if (!h.empty()) w.rate_headers += h + "\r\n";
   }
-  w.big_room = Flag(f, "big-room", "big");
-  w.big_share = std::stod(Flag(f, "big-share", "0"));
-  w.small_prefix = Flag(f, "small-prefix", "small");
-  w.small_rooms = std::stoi(Flag(f, "small-rooms", "1"));
-  w.big_room_online = std::stoi(Flag(f, "big-room-online", "5000"));
-  w.viewers = std::stoi(Flag(f, "viewers", "0"));
-  w.follow_interval_ms = std::stoi(Flag(f, "follow-interval-ms", "0"));
-  w.poll_limit = std::stoi(Flag(f, "poll-limit", "200"));
-  w.ws = std::stoi(Flag(f, "ws", "0"));
-  w.contract = std::stoi(Flag(f, "contract", "0"));
-  if (auto router = Flag(f, "router", ""); !router.empty()) {
+  w.big_room = f.Str("big-room", "big");
+  w.big_share = f.Number("big-share", 0, 0, 1);
+  w.small_prefix = f.Str("small-prefix", "small");
+  w.small_rooms = f.Int("small-rooms", 1);
+  w.big_room_online = f.Int("big-room-online", 5000);
+  w.viewers = f.Int("viewers", 0);
+  w.follow_interval_ms = f.Int("follow-interval-ms", 0);
+  w.poll_limit = f.Int("poll-limit", 200);
+  w.ws = f.Int("ws", 0);
+  w.contract = f.Int("contract", 0);
+  if (auto router = f.Str("router", ""); !router.empty()) {
     PlainUrl r;
-    if (!ParsePlainUrl(router, &r)) return BadUrl("router", router);
+    if (!ParsePlainUrl(router, &r)) BadUrl(f, "router", router);
     w.router_host = std::string(r.host);
     w.router_port = r.port;
   }
-  w.contract_retry_ms = std::stoi(Flag(f, "contract-retry-ms", "5000"));
-  w.contract_reconnect_ms = std::stoi(Flag(f, "contract-reconnect-ms", "250"));
-  w.track_max = std::stoi(Flag(f, "track", "2000"));
-  w.writers = std::stoi(Flag(f, "writers", "0"));
-  w.big_writers = std::stoi(Flag(f, "big-writers", "0"));
-  w.write_rate = std::stod(Flag(f, "write-rate", "0"));
-  w.likers = std::stoi(Flag(f, "likers", "0"));
-  w.like_rate = std::stod(Flag(f, "like-rate", "0"));
-  w.like_count = std::stoi(Flag(f, "like-count", "10"));
-  w.like_room = Flag(f, "like-room", "likes");
+  w.contract_retry_ms = f.Int("contract-retry-ms", 5000);
+  w.contract_reconnect_ms = f.Int("contract-reconnect-ms", 250);
+  w.track_max = f.Int("track", 2000);
+  w.writers = f.Int("writers", 0);
+  w.big_writers = f.Int("big-writers", 0);
+  w.write_rate = f.Number("write-rate", 0);
+  w.likers = f.Int("likers", 0);
+  w.like_rate = f.Number("like-rate", 0);
+  w.like_count = f.Int("like-count", 10);
+  w.like_room = f.Str("like-room", "likes");
+  const int procs = f.Int("procs", 1, 0, 1000);
+  if (!f.ok()) return f.UsageError("gen");
   std::string json, error;
-  if (!RunDistributed(w, std::stoi(Flag(f, "procs", "1")), &json, &error)) {
+  if (!RunDistributed(w, procs, &json, &error)) {
     std::fprintf(stderr, "danmu-bench gen: %s\n", error.c_str());
     return 1;
   }

@@ -57,24 +57,21 @@
 #include <thread>
 #include <vector>
 
+#include "cmd/danmu-bench/bench_flags.h"
 #include "core/base/config.h"
 #include "core/store/kafka_producer.h"
 
 namespace danmu::bench {
-int ArchiveBench(const std::map<std::string, std::string>& flags);
-int Gen(const std::map<std::string, std::string>& flags);
-int ProduceCeiling(const std::map<std::string, std::string>& flags);
-int DrainProduce(const std::map<std::string, std::string>& flags);
-int DrainWait(const std::map<std::string, std::string>& flags);
+int ArchiveBench(BenchFlags& flags);
+int Gen(BenchFlags& flags);
+int ProduceCeiling(BenchFlags& flags);
+int DrainProduce(BenchFlags& flags);
+int DrainWait(BenchFlags& flags);
 }  // namespace danmu::bench
 
 namespace {
 
-std::map<std::string, std::string> Flags(int argc, char** argv, int from) {
-  std::map<std::string, std::string> f;
-  for (int i = from; i + 1 < argc; i += 2) f[std::string(argv[i]).substr(2)] = argv[i + 1];
-  return f;
-}
+using danmu::bench::BenchFlags;
 
 // One keep-alive HTTP connection.
 class Conn {
@@ -108,12 +105,13 @@ class Conn {
   Poco::Net::HTTPClientSession session_;
 };
 
-int Load(const std::map<std::string, std::string>& f) {
-  const std::string a = f.at("a"), b = f.count("b") ? f.at("b") : f.at("a");
-  const int seconds = std::stoi(f.count("seconds") ? f.at("seconds") : "30");
-  const int rooms = std::stoi(f.count("rooms") ? f.at("rooms") : "4");
-  const int writers = std::stoi(f.count("writers") ? f.at("writers") : "4");
-  const int pollers = std::stoi(f.count("pollers") ? f.at("pollers") : "16");
+int Load(BenchFlags& f) {
+  const std::string a = f.Required("a"), b = f.Str("b", a);
+  const int seconds = f.Int("seconds", 30, 1);
+  const int rooms = f.Int("rooms", 4, 1);
+  const int writers = f.Int("writers", 4, 0, 10000);
+  const int pollers = f.Int("pollers", 16, 0, 10000);
+  if (!f.ok()) return f.UsageError("load");
   std::atomic<bool> stop{false};
   std::atomic<int64_t> acked{0}, write_err{0}, polls{0}, poll_err{0}, received{0}, likes{0};
   std::vector<std::thread> ts;
@@ -211,18 +209,20 @@ class FixedFactory : public Poco::Net::HTTPRequestHandlerFactory {
   const std::string body_;
 };
 
-int BaselineServer(const std::map<std::string, std::string>& f) {
-  int port = std::stoi(f.at("port"));
-  int threads = std::stoi(f.count("threads") ? f.at("threads") : "128");
+int BaselineServer(BenchFlags& f) {
+  const int port = f.RequiredInt("port", 1, 65535);
+  const int threads = f.Int("threads", 128, 1, 10000);
+  const std::string body_file = f.Str("body-file", "");
+  if (!f.ok()) return f.UsageError("baseline-server");
   std::string body =
       "{\"messages\":[],\"cursor\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"likes\":0,\"online\":0,"
       "\"state\":\"live\",\"next_poll_ms\":2000,\"degrade\":{\"level\":0,\"likes_paused\":false,\"thinned\":false}}";
-  if (f.count("body-file")) {
-    std::ifstream in(f.at("body-file"), std::ios::binary);
+  if (!body_file.empty()) {
+    std::ifstream in(body_file, std::ios::binary);
     std::ostringstream all;
     all << in.rdbuf();
     if (!in || all.str().empty()) {
-      std::fprintf(stderr, "baseline-server: cannot read %s\n", f.at("body-file").c_str());
+      std::fprintf(stderr, "baseline-server: cannot read %s\n", body_file.c_str());
       return 2;
     }
     body = all.str();
@@ -247,10 +247,11 @@ int BaselineServer(const std::map<std::string, std::string>& f) {
 }
 
 // Sequential keep-alive writers; returns acknowledged writes/s.
-int Writes(const std::map<std::string, std::string>& f) {
-  const std::string url = f.at("url");
-  const int seconds = std::stoi(f.count("seconds") ? f.at("seconds") : "10");
-  const int clients = std::stoi(f.count("clients") ? f.at("clients") : "16");
+int Writes(BenchFlags& f) {
+  const std::string url = f.Required("url");
+  const int seconds = f.Int("seconds", 10, 1);
+  const int clients = f.Int("clients", 16, 1, 10000);
+  if (!f.ok()) return f.UsageError("writes");
   std::atomic<bool> stop{false};
   std::atomic<int64_t> ok{0}, err{0};
   std::vector<std::thread> ts;
@@ -274,12 +275,13 @@ int Writes(const std::map<std::string, std::string>& f) {
   return 0;
 }
 
-int Produce(const std::map<std::string, std::string>& f) {
+int Produce(BenchFlags& f) {
   danmu::core::KafkaOptions o;
-  o.brokers = f.at("brokers");
-  o.topic = f.at("topic");
-  const int seconds = std::stoi(f.count("seconds") ? f.at("seconds") : "10");
-  const int clients = std::stoi(f.count("clients") ? f.at("clients") : "16");
+  o.brokers = f.Required("brokers");
+  o.topic = f.Required("topic");
+  const int seconds = f.Int("seconds", 10, 1);
+  const int clients = f.Int("clients", 16, 1, 10000);
+  if (!f.ok()) return f.UsageError("produce");
   auto producer = danmu::core::KafkaProducer::Create(o, nullptr);
   if (!producer.ok()) {
     std::fprintf(stderr, "%s\n", producer.status().ToString().c_str());
@@ -313,20 +315,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[1];
-  auto f = Flags(argc, argv, 2);
-  try {
-    if (mode == "load") return Load(f);
-    if (mode == "baseline-server") return BaselineServer(f);
-    if (mode == "writes") return Writes(f);
-    if (mode == "produce") return f.count("in-flight") ? danmu::bench::ProduceCeiling(f) : Produce(f);
-    if (mode == "gen") return danmu::bench::Gen(f);
-    if (mode == "archive") return danmu::bench::ArchiveBench(f);
-    if (mode == "drain-produce") return danmu::bench::DrainProduce(f);
-    if (mode == "drain-wait") return danmu::bench::DrainWait(f);
-  } catch (const std::out_of_range&) {
-    std::fprintf(stderr, "danmu-bench %s: a required flag is missing\n", mode.c_str());
-    return 2;
-  }
+  danmu::bench::BenchFlags f(argc, argv, 2);
+  if (!f.ok()) return f.UsageError(mode);
+  if (mode == "load") return Load(f);
+  if (mode == "baseline-server") return BaselineServer(f);
+  if (mode == "writes") return Writes(f);
+  if (mode == "produce") return f.Has("in-flight") ? danmu::bench::ProduceCeiling(f) : Produce(f);
+  if (mode == "gen") return danmu::bench::Gen(f);
+  if (mode == "archive") return danmu::bench::ArchiveBench(f);
+  if (mode == "drain-produce") return danmu::bench::DrainProduce(f);
+  if (mode == "drain-wait") return danmu::bench::DrainWait(f);
   std::fprintf(stderr, "danmu-bench: unknown mode %s\n", mode.c_str());
   return 2;
 }

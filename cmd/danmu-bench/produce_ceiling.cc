@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "cmd/danmu-bench/bench_flags.h"
+
 namespace danmu::bench {
 namespace {
 
@@ -26,13 +28,15 @@ class Counter : public RdKafka::DeliveryReportCb {
 
 }  // namespace
 
-int ProduceCeiling(const std::map<std::string, std::string>& f) {
-  const int seconds = std::stoi(f.count("seconds") ? f.at("seconds") : "10");
-  const int window = std::stoi(f.at("in-flight"));
+int ProduceCeiling(BenchFlags& f) {
+  const int seconds = f.Int("seconds", 10, 2);  // the first second is warm-up
+  const int window = f.RequiredInt("in-flight", 1, 1000000);
+  const std::string brokers = f.Required("brokers"), topic = f.Required("topic");
+  if (!f.ok()) return f.UsageError("produce");
   Counter counter;
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  for (const auto& [k, v] : std::map<std::string, std::string>{{"bootstrap.servers", f.at("brokers")},
+  for (const auto& [k, v] : std::map<std::string, std::string>{{"bootstrap.servers", brokers},
                                                                {"acks", "all"},
                                                                {"enable.idempotence", "true"},
                                                                {"linger.ms", "1"},
@@ -48,7 +52,6 @@ int ProduceCeiling(const std::map<std::string, std::string>& f) {
     std::fprintf(stderr, "produce: %s\n", err.c_str());
     return 1;
   }
-  const std::string topic = f.at("topic");
   const std::string value =
       "{\"id\":\"x\",\"type\":\"comment\",\"room\":\"benchp\",\"uid\":\"u\",\"text\":\"benchmark message\"}";
   auto start = std::chrono::steady_clock::now();

@@ -1,8 +1,7 @@
 #include "routing/route_cli.h"
 
-#include <charconv>
-
 #include "core/base/json_text.h"
+#include "core/base/parse_int.h"
 #include "routing/route_rules.h"
 
 namespace danmu::routing {
@@ -26,12 +25,6 @@ namespace {
 
 Status Usage(const std::string& what) { return Status(Code::kInvalidArgument, what + "\n" + kRouteUsage); }
 
-bool ParseSmallInt(const std::string& s, int64_t* out) {
-  if (s.empty() || s.size() > 6) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 // "--uid U" style: exactly one entry flag and its value, from words[from..].
 Result<std::string> EntryField(const std::vector<std::string>& w, size_t from) {
   if (w.size() != from + 2) return Usage("give exactly one of --uid, --device, --app-version, --platform with a value");
@@ -53,7 +46,7 @@ Result<std::string> RouteChangeFromArgs(const std::vector<std::string>& w) {
   std::string body;
   if (cmd == "set-percent") {
     int64_t n = 0;
-    if (w.size() != 2 || !ParseSmallInt(w[1], &n)) return Usage("set-percent takes one whole number 0..100");
+    if (w.size() != 2 || !core::ParseInt64(w[1], &n)) return Usage("set-percent takes one whole number 0..100");
     body = "{\"op\":\"set_percent\",\"percent\":" + std::to_string(n) + "}";
   } else if (cmd == "allow" || cmd == "deny") {
     auto f = EntryField(w, 1);
@@ -75,7 +68,7 @@ Result<std::string> RouteChangeFromArgs(const std::vector<std::string>& w) {
     body = "{\"op\":\"set_transport\",\"transport\":" + core::JsonString(w[1]) + "}";
   } else if (cmd == "poll-at-level") {
     int64_t n = 0;
-    if (w.size() != 2 || !ParseSmallInt(w[1], &n)) return Usage("poll-at-level takes 0..3");
+    if (w.size() != 2 || !core::ParseInt64(w[1], &n)) return Usage("poll-at-level takes 0..3");
     body = "{\"op\":\"set_poll_at_level\",\"level\":" + std::to_string(n) + "}";
   } else {
     return Usage("unknown route command '" + cmd + "'");

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/base/config_keys.h"
+#include "core/base/parse_int.h"
 
 #include <algorithm>
 #include <cmath>
@@ -216,12 +217,9 @@ std::string NotEmpty(const std::string& v) { return v.empty() ? "must not be emp
 
 std::string HostPort(const std::string& a) {
   auto pos = a.rfind(':');
-  bool ok = pos != std::string::npos && pos != 0 && pos + 1 < a.size() && a.size() - pos - 1 <= 5 &&
-            std::all_of(a.begin() + pos + 1, a.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (ok) {
-    int port = std::stoi(a.substr(pos + 1));
-    ok = port >= 1 && port <= 65535;
-  }
+  int64_t port = 0;
+  bool ok = pos != std::string::npos && pos != 0 && ParseInt64(std::string_view(a).substr(pos + 1), &port) &&
+            port >= 1 && port <= 65535;
   return ok ? "" : "must be host:port";
 }
 

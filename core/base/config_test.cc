@@ -152,6 +152,18 @@ TEST(ConfigTest, LimitsThatWereNotCheckedAreRefused) {
   }
 }
 
+// host:port is a host and a port 1..65535, the whole of the text after the
+// last ':' a decimal number (one parser for every integer: core/base/parse_int.h).
+TEST(ConfigTest, AddressesAreHostAndPort) {
+  for (const char* bad : {"\"h:\"", "\":80\"", "\"h:-1\"", "\"h:0\"", "\"h:65536\"", "\"h:80x\"", "\"h: 80\"",
+                          "\"h:+80\"", "\"h:99999999999999999999\""}) {
+    ExpectRefused("redis.address", bad);
+  }
+  auto ok = ParseConfig(With("redis.address", "\"127.0.0.1:65535\""));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->redis.address, "127.0.0.1:65535");
+}
+
 // Every key of the tables with a limit: the values just outside it are
 // refused with the key's name; the defaults lie inside.
 TEST(ConfigTest, EveryLimitIsRangeChecked) {

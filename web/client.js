@@ -209,6 +209,22 @@
     try { c.onopen = c.onmessage = c.onerror = c.onclose = null; c.close(); } catch (e) { /* already closed */ }
   };
 
+  // A message on a long connection (WebSocket or SSE). The first frame proves
+  // the connection works: failures and retries reset, polling stops. Returns
+  // whether a frame has arrived on this connection (`gotFrame` until now).
+  DanmuClient.prototype.onLongMessage = function (data, transport, gotFrame) {
+    var frame;
+    try { frame = JSON.parse(data); } catch (e) { return gotFrame; }
+    if (!gotFrame) {
+      this.longFailures = 0;
+      this.longRetries = 0;
+      this.setState({ longFailures: 0 });
+      this.stopPolling();
+    }
+    this.deliver(frame, transport);
+    return true;
+  };
+
   DanmuClient.prototype.openWs = function () {
     if (this.stopped) return;
     var self = this;
@@ -225,18 +241,7 @@
     }
     this.conn = ws;
     ws.onopen = function () { self.setState({ transport: 'ws', connected: true, reconnecting: false }); };
-    ws.onmessage = function (ev) {
-      var frame;
-      try { frame = JSON.parse(ev.data); } catch (e) { return; }
-      if (!gotFrame) {
-        gotFrame = true;
-        self.longFailures = 0;
-        self.longRetries = 0;
-        self.setState({ longFailures: 0 });
-        self.stopPolling();
-      }
-      self.deliver(frame, 'ws');
-    };
+    ws.onmessage = function (ev) { gotFrame = self.onLongMessage(ev.data, 'ws', gotFrame); };
     ws.onerror = function () { /* onclose follows with the code */ };
     ws.onclose = function (ev) {
       if (self.conn !== ws) return;
@@ -262,18 +267,7 @@
     }
     this.conn = es;
     es.onopen = function () { self.setState({ transport: 'sse', connected: true, reconnecting: false }); };
-    es.onmessage = function (ev) {
-      var frame;
-      try { frame = JSON.parse(ev.data); } catch (e) { return; }
-      if (!gotFrame) {
-        gotFrame = true;
-        self.longFailures = 0;
-        self.longRetries = 0;
-        self.setState({ longFailures: 0 });
-        self.stopPolling();
-      }
-      self.deliver(frame, 'sse');
-    };
+    es.onmessage = function (ev) { gotFrame = self.onLongMessage(ev.data, 'sse', gotFrame); };
     es.onerror = function () {
       // EventSource would reconnect by itself with its own Last-Event-ID; we
       // reconnect ourselves so that backoff and the cursor stay ours.

@@ -123,6 +123,7 @@ const tests = {
     w.sources[0].onmessage({ data: JSON.stringify(pollAnswer('s1', { messages: [{ id: 'a', type: 'comment', text: 'hi' }] })) });
     assert.strictEqual(c.cursor, 's1');
     assert.strictEqual(c.state.transport, 'sse');
+    assert.strictEqual(frames[0].t, 'sse', 'each frame says which transport brought it');
     // A broken stream after frames: reconnect ourselves, from the cursor.
     w.sources[0].onerror();
     await w.advance(1000);

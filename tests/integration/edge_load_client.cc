@@ -102,6 +102,20 @@ int Connect(const Args& a, size_t i) {
   return fd;
 }
 
+// Appends what the non-blocking socket `fd` holds to `in`; false once the
+// peer closed it or it failed (EAGAIN only means "nothing more for now").
+bool ReadAvailable(int fd, std::string* in) {
+  char buf[65536];
+  while (true) {
+    ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+    if (r > 0) {
+      in->append(buf, static_cast<size_t>(r));
+      continue;
+    }
+    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
 // A complete answer in `in`: its status and body; false while incomplete.
 bool ParseAnswer(const std::string& in, int* status, std::string* body, size_t* used, bool* close) {
   size_t head_end = in.find("\r\n\r\n");
@@ -310,17 +324,7 @@ int RunPoll(const Args& a) {
         }
       }
       if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        char buf[65536];
-        bool closed = false;
-        while (true) {
-          ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
-          if (r > 0) {
-            c.in.append(buf, static_cast<size_t>(r));
-            continue;
-          }
-          if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) closed = true;
-          break;
-        }
+        bool closed = !ReadAvailable(c.fd, &c.in);
         int status = 0;
         std::string body;
         size_t used = 0;
@@ -442,17 +446,7 @@ int RunWrite(const Args& a) {
       for (int k = 0; k < n; ++k) {
         Conn& c = conns[events[static_cast<size_t>(k)].data.u64];
         if (c.fd < 0 || !c.waiting) continue;
-        char buf[16384];
-        bool closed = false;
-        while (true) {
-          ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
-          if (r > 0) {
-            c.in.append(buf, static_cast<size_t>(r));
-            continue;
-          }
-          if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) closed = true;
-          break;
-        }
+        bool closed = !ReadAvailable(c.fd, &c.in);
         int status = 0;
         std::string body;
         size_t used = 0;

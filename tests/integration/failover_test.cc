@@ -18,6 +18,7 @@
 #include "core/store/redis_client.h"
 #include "replication/ops/admin_client.h"
 #include "replication/ops/drill.h"
+#include "tests/integration/stack_drill.h"
 #include "tests/integration/stack_env.h"
 
 namespace danmu {
@@ -29,18 +30,6 @@ using testing::Post;
 using testing::WaitFor;
 
 replication::AdminClient Admin(const char* env) { return replication::AdminClient(Env(env), testing::AdminToken()); }
-
-replication::DrillOptions Options(bool planned) {
-  replication::DrillOptions o;
-  o.planned = planned;
-  o.a = {"A", Env("DANMU_A_HTTP"), Env("DANMU_A_ADMIN")};
-  o.b = {"B", Env("DANMU_B_HTTP"), Env("DANMU_B_ADMIN")};
-  o.token = testing::AdminToken();
-  o.run_dir = Env("DANMU_RUN_DIR");
-  o.warmup_ms = 3000;
-  o.after_ms = 3000;
-  return o;
-}
 
 std::string PostComment(const std::string& base, const std::string& room, const std::string& text) {
   auto r = Post(base + "/v1/rooms/" + room + "/messages", R"({"type":"comment","uid":"ha","text":")" + text + "\"}");
@@ -93,7 +82,7 @@ TEST_F(FailoverTest, ReplicaLinkCutEngagesAndReleasesStaleReadFallback) {
 }
 
 void ExpectPlannedDrill(const std::string& from, const std::string& to) {
-  auto rep = replication::RunDrill(Options(true));
+  auto rep = replication::RunDrill(testing::StackDrillOptions(true));
   std::printf("%s\n%s\n", rep.ToText().c_str(), rep.ToJson().c_str());
   ASSERT_TRUE(rep.error.empty()) << rep.error;
   EXPECT_TRUE(rep.invariant_failures.empty());
@@ -129,7 +118,7 @@ TEST_F(FailoverTest, PlannedSwitchoverAtoBUnderLoadLosesNothing) { ExpectPlanned
 TEST_F(FailoverTest, PlannedSwitchoverBackToA) { ExpectPlannedDrill("B", "A"); }
 
 TEST_F(FailoverTest, UnplannedLossOfRoomAPromotesB) {
-  auto o = Options(false);
+  auto o = testing::StackDrillOptions(false);
   o.acked_ids_file = Env("DANMU_RUN_DIR") + "/unplanned-acked.txt";
   auto rep = replication::RunDrill(o);
   std::printf("%s\n%s\n", rep.ToText().c_str(), rep.ToJson().c_str());

@@ -319,6 +319,38 @@ class KafkaBacklogTest : public ::testing::Test {
       EXPECT_EQ(problem, "") << "follower of " << f->room() << " via " << f->where();
     }
   }
+  // Three writers producing `batch` records at a time over `rooms` (each
+  // batch retried until acknowledged) until Stop(); every acknowledged id is
+  // kept under its room for ExpectEveryFollowerSawEverything.
+  class AckedWriters {
+   public:
+    AckedWriters(KafkaBacklogTest& test, const std::vector<std::string>& rooms, int batch) {
+      threads_.Start(3, [this, &test, rooms, batch](int w) {
+        auto producer = test.Producer();
+        for (int64_t i = w * 1000000; threads_.running() && producer; i += batch) {
+          std::vector<std::string> ids;
+          auto records = test.Records(rooms, i, batch, &ids);
+          size_t n = ProduceAll(*producer, records);
+          std::lock_guard lock(mu_);
+          for (size_t k = 0; k < n; ++k) by_room_[rooms[static_cast<size_t>(i + static_cast<int64_t>(k)) % rooms.size()]].push_back(ids[k]);
+          acked_ += static_cast<int64_t>(n);
+        }
+      });
+    }
+    int64_t acked() const { return acked_.load(); }
+    // Stops and joins the writers; the acknowledged ids by room.
+    std::map<std::string, std::vector<std::string>> Stop() {
+      threads_.Stop();
+      std::lock_guard lock(mu_);
+      return by_room_;
+    }
+
+   private:
+    std::mutex mu_;
+    std::map<std::string, std::vector<std::string>> by_room_;  // guarded by mu_
+    std::atomic<int64_t> acked_{0};
+    testing::LoadThreads threads_;  // last: joined before the members above go
+  };
   std::set<int32_t> OwnedByAll() {
     std::set<int32_t> all;
     for (auto& p : procs_) {
@@ -490,33 +522,8 @@ TEST_F(KafkaBacklogTest, KillNineOfOneOfTwoProcessorsLosesAndRepeatsNothing) {
   auto rooms = MakeRooms(12);
   for (auto& f : followers_) f->Start();
 
-  std::mutex mu;
-  std::map<std::string, std::vector<std::string>> acked_by_room;  // guarded by mu
-  std::atomic<int64_t> n_acked{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 3; ++w) {
-    writers.emplace_back([&, w] {
-      auto producer = Producer();
-      for (int64_t i = w * 1000000; !stop && producer; i += 50) {
-        std::vector<std::string> ids;
-        auto records = Records(rooms, i, 50, &ids);
-        size_t n = ProduceAll(*producer, records);
-        std::lock_guard lock(mu);
-        for (size_t k = 0; k < n; ++k) acked_by_room[rooms[static_cast<size_t>(i + static_cast<int64_t>(k)) % rooms.size()]].push_back(ids[k]);
-        n_acked += static_cast<int64_t>(n);
-      }
-    });
-  }
-  struct Joiner {
-    std::atomic<bool>& stop;
-    std::vector<std::thread>& threads;
-    ~Joiner() {
-      stop = true;
-      for (auto& t : threads) if (t.joinable()) t.join();
-    }
-  } joiner{stop, writers};
-  ASSERT_TRUE(WaitFor([&] { return n_acked.load() >= 5000; }, 180000)) << "writes flow before the kill";
+  AckedWriters writers(*this, rooms, 50);
+  ASSERT_TRUE(WaitFor([&] { return writers.acked() >= 5000; }, 180000)) << "writes flow before the kill";
   std::set<int32_t> victim = p2.Owned();
   p2.KillHard();
   int64_t killed = MonoMs();
@@ -527,16 +534,10 @@ TEST_F(KafkaBacklogTest, KillNineOfOneOfTwoProcessorsLosesAndRepeatsNothing) {
                          << " s after the kill (session timeout " << kSessionMs / 1000 << " s)";
   std::printf("kill -9 of one of two processors: the survivor owned all 6 partitions (%zu moved) %lld ms after the kill "
               "(session timeout %d ms)\n", victim.size(), static_cast<long long>(took_ms), kSessionMs);
-  int64_t at_takeover = n_acked.load();
-  ASSERT_TRUE(WaitFor([&] { return n_acked.load() >= at_takeover + 5000; }, 180000)) << "writes continue after the kill";
-  stop = true;
-  for (auto& t : writers) t.join();
-  std::map<std::string, std::vector<std::string>> acked;
-  {
-    std::lock_guard lock(mu);
-    acked = acked_by_room;
-  }
-  std::printf("kill -9: %lld acknowledged records\n", static_cast<long long>(n_acked.load()));
+  int64_t at_takeover = writers.acked();
+  ASSERT_TRUE(WaitFor([&] { return writers.acked() >= at_takeover + 5000; }, 180000)) << "writes continue after the kill";
+  auto acked = writers.Stop();
+  std::printf("kill -9: %lld acknowledged records\n", static_cast<long long>(writers.acked()));
   ExpectEveryFollowerSawEverything(acked, 120000);
 }
 
@@ -553,33 +554,8 @@ TEST_F(KafkaBacklogTest, PartitionsGrownSixToTwelveUnderLoadKeepTheOrderingInvar
   auto rooms = MakeRooms(24);
   for (auto& f : followers_) f->Start();
 
-  std::mutex mu;
-  std::map<std::string, std::vector<std::string>> acked_by_room;  // guarded by mu
-  std::atomic<int64_t> n_acked{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 3; ++w) {
-    writers.emplace_back([&, w] {
-      auto producer = Producer();
-      for (int64_t i = w * 1000000; !stop && producer; i += 48) {
-        std::vector<std::string> ids;
-        auto records = Records(rooms, i, 48, &ids);
-        size_t n = ProduceAll(*producer, records);
-        std::lock_guard lock(mu);
-        for (size_t k = 0; k < n; ++k) acked_by_room[rooms[static_cast<size_t>(i + static_cast<int64_t>(k)) % rooms.size()]].push_back(ids[k]);
-        n_acked += static_cast<int64_t>(n);
-      }
-    });
-  }
-  struct Joiner {
-    std::atomic<bool>& stop;
-    std::vector<std::thread>& threads;
-    ~Joiner() {
-      stop = true;
-      for (auto& t : threads) if (t.joinable()) t.join();
-    }
-  } joiner{stop, writers};
-  ASSERT_TRUE(WaitFor([&] { return n_acked.load() >= 5000; }, 180000)) << "writes flow before the growth";
+  AckedWriters writers(*this, rooms, 48);
+  ASSERT_TRUE(WaitFor([&] { return writers.acked() >= 5000; }, 180000)) << "writes flow before the growth";
 
   std::string out;
   int rc = testing::RunCapture(testing::Danmuctl("kafka partitions 12 --topic " + topic_) + " 2>&1", &out);
@@ -609,15 +585,9 @@ TEST_F(KafkaBacklogTest, PartitionsGrownSixToTwelveUnderLoadKeepTheOrderingInvar
     }
     return false;
   }, 60000)) << "records written to a new partition were applied";
-  int64_t at_growth = n_acked.load();
-  ASSERT_TRUE(WaitFor([&] { return n_acked.load() >= at_growth + 5000; }, 180000)) << "writes continue after the growth";
-  stop = true;
-  for (auto& t : writers) t.join();
-  std::map<std::string, std::vector<std::string>> acked;
-  {
-    std::lock_guard lock(mu);
-    acked = acked_by_room;
-  }
+  int64_t at_growth = writers.acked();
+  ASSERT_TRUE(WaitFor([&] { return writers.acked() >= at_growth + 5000; }, 180000)) << "writes continue after the growth";
+  auto acked = writers.Stop();
   ExpectEveryFollowerSawEverything(acked, 120000);
   // What an operator sees: display order may differ from produce order
   // inside a moved key for a moment (counted, not asserted: allowed).
@@ -638,7 +608,7 @@ TEST_F(KafkaBacklogTest, PartitionsGrownSixToTwelveUnderLoadKeepTheOrderingInvar
   }
   std::printf("partition growth 6 -> 12: %lld acknowledged, %zu follower views checked, %zu messages shown out of "
               "produce order across all views (a key's move; allowed and documented)\n",
-              static_cast<long long>(n_acked.load()), followers_.size(), out_of_order);
+              static_cast<long long>(writers.acked()), followers_.size(), out_of_order);
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include "replication/ops/admin_client.h"
 #include "replication/ops/drill.h"
 #include "replication/primary_lease.h"
+#include "tests/integration/stack_drill.h"
 #include "tests/integration/stack_env.h"
 
 namespace danmu {
@@ -458,15 +459,7 @@ TEST_F(LeaseTest, AutomaticFailoverPromotesBByItselfWithNoSplitBrain) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
-  replication::DrillOptions o;
-  o.planned = false;
-  o.a = {"A", Env("DANMU_A_HTTP"), Env("DANMU_A_ADMIN")};
-  o.b = {"B", Env("DANMU_B_HTTP"), Env("DANMU_B_ADMIN")};
-  o.token = testing::AdminToken();
-  o.run_dir = Env("DANMU_RUN_DIR");
-  o.warmup_ms = 3000;
-  o.after_ms = 3000;
-  auto rep = replication::RunDrill(o);
+  auto rep = replication::RunDrill(testing::StackDrillOptions(false));
   done = true;
   watcher.join();
   std::printf("%s\n%s\n", rep.ToText().c_str(), rep.ToJson().c_str());

@@ -422,29 +422,17 @@ TEST_F(PipelineTest, ProcessorKilledMidStreamLosesAndDuplicatesNothing) {
   ASSERT_TRUE(WaitFor([&] { start_cursor = Poll(b_, room, "", 1).cursor; return !start_cursor.empty(); }, 10000));
   std::mutex mu;
   std::set<std::string> acked;
-  std::atomic<bool> stop{false};
   std::atomic<int> failed{0};
-  std::vector<std::thread> writers;
-  // Stop and join the writers on every exit path, failed assertions included.
-  struct Joiner {
-    std::atomic<bool>& stop;
-    std::vector<std::thread>& threads;
-    ~Joiner() {
-      stop = true;
-      for (auto& t : threads) if (t.joinable()) t.join();
+  testing::LoadThreads writers;  // stopped and joined on every exit path
+  writers.Start(4, [&](int w) {
+    for (int i = 0; writers.running(); ++i) {
+      std::string id = PostComment((w % 2) ? b_ : a_, room, "cw" + std::to_string(w) + "x" + std::to_string(i % 50),
+                                   "m" + std::to_string(i));
+      if (id.empty()) { ++failed; std::this_thread::sleep_for(std::chrono::milliseconds(20)); continue; }
+      std::lock_guard lock(mu);
+      acked.insert(id);
     }
-  } joiner{stop, writers};
-  for (int w = 0; w < 4; ++w) {
-    writers.emplace_back([&, w] {
-      for (int i = 0; !stop; ++i) {
-        std::string id = PostComment((w % 2) ? b_ : a_, room, "cw" + std::to_string(w) + "x" + std::to_string(i % 50),
-                                     "m" + std::to_string(i));
-        if (id.empty()) { ++failed; std::this_thread::sleep_for(std::chrono::milliseconds(20)); continue; }
-        std::lock_guard lock(mu);
-        acked.insert(id);
-      }
-    });
-  }
+  });
   auto count = [&] { std::lock_guard lock(mu); return acked.size(); };
   ASSERT_TRUE(WaitFor([&] { return count() >= 300; }, 30000)) << "writes flow before the crash";
   testing::KillHard("danmud-a");
@@ -452,8 +440,7 @@ TEST_F(PipelineTest, ProcessorKilledMidStreamLosesAndDuplicatesNothing) {
   testing::StartDanmud("danmud-a");
   ASSERT_TRUE(WaitFor([&] { return testing::Healthy(Env("DANMU_A_ADMIN")); }, 30000)) << "danmud A restarted";
   ASSERT_TRUE(WaitFor([&] { return count() >= at_kill + 300; }, 60000)) << "writes resume after the restart";
-  stop = true;
-  for (auto& t : writers) t.join();
+  writers.Stop();
   std::printf("processor crash: %zu acknowledged (%zu before the kill), %d refused while down\n", acked.size(), at_kill,
               failed.load());
   // Follow the room from before the first write, in room B: everything once.

@@ -211,6 +211,17 @@ std::optional<int> WaitExit(pid_t pid, int timeout_ms) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+void LoadThreads::Start(int n, const std::function<void(int)>& body) {
+  for (int i = 0; i < n; ++i) threads_.emplace_back(body, i);
+}
+
+void LoadThreads::Stop() {
+  stop_ = true;
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
 void KillGroup(pid_t pid) {
   if (pid <= 0) return;
   ::kill(-pid, SIGKILL);

@@ -5,6 +5,7 @@
 // stack's danmud processes (pid files under DANMU_RUN_DIR/pids).
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -53,6 +54,24 @@ bool Healthy(const std::string& admin_url);
 struct RestartDanmudBOnExit {
   bool needed = false;
   ~RestartDanmudBOnExit();
+};
+// A test's load threads: Start(n, body) runs body(i) on thread i, which
+// loops while running(). Stop() ends and joins them; the destructor does so
+// on every other exit path (a failed ASSERT returns from the test while they
+// still run, and a joinable std::thread would abort the process).
+class LoadThreads {
+ public:
+  LoadThreads() = default;
+  LoadThreads(const LoadThreads&) = delete;
+  LoadThreads& operator=(const LoadThreads&) = delete;
+  ~LoadThreads() { Stop(); }
+  void Start(int n, const std::function<void(int)>& body);
+  bool running() const { return !stop_.load(); }
+  void Stop();
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
 };
 // The value of one exact series (name{labels}, the constant label room first,
 // then the others sorted) in the /metrics at `admin_url`; nullopt when the

@@ -27,19 +27,10 @@
 
 #include "core/api/push_hub.h"
 #include "core/base/clock.h"
+#include "edge/push_session_context.h"
 #include "edge/upgrade.h"
 
 namespace danmu::edge {
-
-// Shared ownership: a session may outlive the daemon's parts by a little (its
-// pending operations are destroyed with the server's io_context).
-struct PushSessionContext {
-  std::shared_ptr<core::PushHub> hub;
-  std::shared_ptr<core::PushMetrics> metrics;
-  core::PushOptions options;
-  std::string admin_token;  // reserved rooms need it (Authorization: Bearer)
-  const core::Clock* clock = &core::SystemClock::Instance();
-};
 
 class PushSession : public std::enable_shared_from_this<PushSession> {
  public:

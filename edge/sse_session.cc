@@ -54,16 +54,9 @@ class SseSession final : public PushSession {
 
 }  // namespace
 
-void RegisterSse(UpgradeRegistry& registry, std::shared_ptr<core::PushHub> hub, const core::PushOptions& options,
-                 std::string admin_token, std::shared_ptr<core::PushMetrics> metrics) {
-  PushSessionContext ctx;
-  ctx.hub = std::move(hub);
-  ctx.options = options;
-  ctx.admin_token = std::move(admin_token);
-  ctx.metrics = std::move(metrics);
-  registry.Register(LongKind::kSse, [ctx](LongConnection&& c) {
-    auto s = std::make_shared<SseSession>(std::move(c), ctx);
-    s->Start();
+void RegisterSse(UpgradeRegistry& registry, PushSessionContext ctx) {
+  registry.Register(LongKind::kSse, [ctx = std::move(ctx)](LongConnection&& c) {
+    std::make_shared<SseSession>(std::move(c), ctx)->Start();
   });
 }
 

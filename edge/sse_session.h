@@ -9,20 +9,12 @@
 // the same codes as the WebSocket's close frames), after which the stream
 // ends; ": ping" comments every push.ping_interval_ms keep proxies open.
 // Refusals before the stream starts are HTTP answers, as PushHub::Open gives.
-#include <memory>
-#include <string>
-
-namespace danmu::core {
-class PushHub;
-struct PushMetrics;
-struct PushOptions;
-}  // namespace danmu::core
+#include "edge/push_session_context.h"
 
 namespace danmu::edge {
 
 class UpgradeRegistry;
 
-void RegisterSse(UpgradeRegistry& registry, std::shared_ptr<core::PushHub> hub, const core::PushOptions& options,
-                 std::string admin_token, std::shared_ptr<core::PushMetrics> metrics);
+void RegisterSse(UpgradeRegistry& registry, PushSessionContext ctx);
 
 }  // namespace danmu::edge

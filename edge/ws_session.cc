@@ -121,16 +121,9 @@ class WsSession final : public PushSession {
 
 }  // namespace
 
-void RegisterWebSocket(UpgradeRegistry& registry, std::shared_ptr<core::PushHub> hub, const core::PushOptions& options,
-                       std::string admin_token, std::shared_ptr<core::PushMetrics> metrics) {
-  PushSessionContext ctx;
-  ctx.hub = std::move(hub);
-  ctx.options = options;
-  ctx.admin_token = std::move(admin_token);
-  ctx.metrics = std::move(metrics);
-  registry.Register(LongKind::kWebSocket, [ctx](LongConnection&& c) {
-    auto s = std::make_shared<WsSession>(std::move(c), ctx);
-    s->Start();
+void RegisterWebSocket(UpgradeRegistry& registry, PushSessionContext ctx) {
+  registry.Register(LongKind::kWebSocket, [ctx = std::move(ctx)](LongConnection&& c) {
+    std::make_shared<WsSession>(std::move(c), ctx)->Start();
   });
 }
 

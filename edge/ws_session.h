@@ -22,21 +22,13 @@
 // connection) and cannot write pre-framed shared bytes. Server frames are
 // unmasked, so framing once is exact; the client side needs only the small
 // control-frame parser in core/read/push_frame.h.
-#include <memory>
-#include <string>
-
-namespace danmu::core {
-class PushHub;
-struct PushMetrics;
-struct PushOptions;
-}  // namespace danmu::core
+#include "edge/push_session_context.h"
 
 namespace danmu::edge {
 
 class UpgradeRegistry;
 
 // Registers the WebSocket handler (before the server starts).
-void RegisterWebSocket(UpgradeRegistry& registry, std::shared_ptr<core::PushHub> hub, const core::PushOptions& options,
-                       std::string admin_token, std::shared_ptr<core::PushMetrics> metrics);
+void RegisterWebSocket(UpgradeRegistry& registry, PushSessionContext ctx);
 
 }  // namespace danmu::edge

@@ -49,8 +49,13 @@ core::Status WirePush(Daemon::Parts& p) {
                                               *p.clock, push->metrics.get());
   core::PushHub* hub = push->hub.get();
   p.cache->SetRefreshListener([hub](const std::vector<core::RefreshNote>& notes) { hub->OnRefresh(notes); });
-  edge::RegisterWebSocket(p.public_server->upgrades(), push->hub, p.config.push, p.admin_token, push->metrics);
-  edge::RegisterSse(p.public_server->upgrades(), push->hub, p.config.push, p.admin_token, push->metrics);
+  edge::PushSessionContext sessions;
+  sessions.hub = push->hub;
+  sessions.metrics = push->metrics;
+  sessions.options = p.config.push;
+  sessions.admin_token = p.admin_token;
+  edge::RegisterWebSocket(p.public_server->upgrades(), sessions);
+  edge::RegisterSse(p.public_server->upgrades(), sessions);
   p.push = push;
   return core::Status::Ok();
 }

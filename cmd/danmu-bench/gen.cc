@@ -40,6 +40,48 @@ std::vector<std::string> Sources(const std::string& spec, BenchFlags& f) {
   return out;
 }
 
+// The flags that set one Workload field each; a flag's default is the
+// field's own initial value (bench/loadgen/load.h).
+struct NumberFlag {
+  const char* flag;
+  double Workload::*field;
+  double min, max;
+};
+constexpr NumberFlag kNumberFlags[] = {
+    {"warmup", &Workload::warmup_s, 0, 1e6},         {"seconds", &Workload::seconds, 0.1, 1e6},
+    {"drain", &Workload::drain_s, 0, 1e6},           {"ramp", &Workload::ramp_s, 0, 1e6},
+    {"rate", &Workload::rate, 0, 1e9},               {"big-share", &Workload::big_share, 0, 1},
+    {"write-rate", &Workload::write_rate, 0, 1e9},   {"like-rate", &Workload::like_rate, 0, 1e9},
+};
+struct IntFlag {
+  const char* flag;
+  int Workload::*field;
+  int min;
+};
+constexpr IntFlag kIntFlags[] = {
+    {"timeout-ms", &Workload::timeout_ms, 1},
+    {"small-rooms", &Workload::small_rooms, 0},
+    {"big-room-online", &Workload::big_room_online, 0},
+    {"viewers", &Workload::viewers, 0},
+    {"follow-interval-ms", &Workload::follow_interval_ms, 0},
+    {"poll-limit", &Workload::poll_limit, 1},
+    {"ws", &Workload::ws, 0},
+    {"contract", &Workload::contract, 0},
+    {"contract-retry-ms", &Workload::contract_retry_ms, 0},
+    {"contract-reconnect-ms", &Workload::contract_reconnect_ms, 0},
+    {"track", &Workload::track_max, 0},
+    {"writers", &Workload::writers, 0},
+    {"big-writers", &Workload::big_writers, 0},
+    {"likers", &Workload::likers, 0},
+    {"like-count", &Workload::like_count, 1},
+};
+struct TextFlag {
+  const char* flag;
+  std::string Workload::*field;
+};
+const TextFlag kTextFlags[] = {
+    {"big-room", &Workload::big_room}, {"small-prefix", &Workload::small_prefix}, {"like-room", &Workload::like_room}};
+
 void BadUrl(BenchFlags& f, const char* flag, const std::string& value) {
   f.Fail(std::string("--") + flag + " must be http://host:port, got '" + value + "'");
 }
@@ -55,43 +97,20 @@ int Gen(BenchFlags& f) {
   w.port = url.port;
   w.peer = f.Str("peer", "danmu") == "nchan" ? Peer::kNchan : Peer::kDanmu;
   w.sources = Sources(f.Str("sources", "127.0.0.1"), f);
-  w.warmup_s = f.Number("warmup", 1);
-  w.seconds = f.Number("seconds", 5, 0.1);
-  w.drain_s = f.Number("drain", 0);
-  w.ramp_s = f.Number("ramp", 1);
-  w.timeout_ms = f.Int("timeout-ms", 10000, 1);
-  w.rate = f.Number("rate", 0);
+  for (const auto& n : kNumberFlags) w.*n.field = f.Number(n.flag, w.*n.field, n.min, n.max);
+  for (const auto& n : kIntFlags) w.*n.field = f.Int(n.flag, w.*n.field, n.min);
+  for (const auto& n : kTextFlags) w.*n.field = f.Str(n.flag, w.*n.field);
   w.rate_conns = f.Int("conns", w.rate > 0 ? 64 : 0);
   w.rate_path = f.Str("path", "/");
   for (const auto& h : {f.Str("header", ""), f.Str("header2", "")}) {
     if (!h.empty()) w.rate_headers += h + "\r\n";
   }
-  w.big_room = f.Str("big-room", "big");
-  w.big_share = f.Number("big-share", 0, 0, 1);
-  w.small_prefix = f.Str("small-prefix", "small");
-  w.small_rooms = f.Int("small-rooms", 1);
-  w.big_room_online = f.Int("big-room-online", 5000);
-  w.viewers = f.Int("viewers", 0);
-  w.follow_interval_ms = f.Int("follow-interval-ms", 0);
-  w.poll_limit = f.Int("poll-limit", 200);
-  w.ws = f.Int("ws", 0);
-  w.contract = f.Int("contract", 0);
   if (auto router = f.Str("router", ""); !router.empty()) {
     PlainUrl r;
     if (!ParsePlainUrl(router, &r)) BadUrl(f, "router", router);
     w.router_host = std::string(r.host);
     w.router_port = r.port;
   }
-  w.contract_retry_ms = f.Int("contract-retry-ms", 5000);
-  w.contract_reconnect_ms = f.Int("contract-reconnect-ms", 250);
-  w.track_max = f.Int("track", 2000);
-  w.writers = f.Int("writers", 0);
-  w.big_writers = f.Int("big-writers", 0);
-  w.write_rate = f.Number("write-rate", 0);
-  w.likers = f.Int("likers", 0);
-  w.like_rate = f.Number("like-rate", 0);
-  w.like_count = f.Int("like-count", 10);
-  w.like_room = f.Str("like-room", "likes");
   const int procs = f.Int("procs", 1, 0, 1000);
   if (!f.ok()) return f.UsageError("gen");
   std::string json, error;
